@@ -1,0 +1,49 @@
+"""The ``crmguard`` command: one entry point whose subcommands live next to the code they run."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module exposing ``register(subparsers)``; imported lazily so that
+# ``crmguard generate`` does not pay for Spark, Airflow or Presidio imports.
+COMMANDS: dict[str, str] = {
+    "generate": "crmguard.demo_data.cli",
+    "ingest": "crmguard.ingest.cli",
+    "run": "crmguard.pipeline",
+    "classify": "classification.cli",
+    "protect": "spark_jobs.protect.cli",
+    "keys": "spark_jobs.protect.keys_cli",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crmguard", description="CRM Guard: governance pipeline for CRM exports."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=f"(see crmguard {name} --help)")
+            continue
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue  # command not built yet in this checkout
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(first if first in COMMANDS else None)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The one typed loader for CRM Guard's versioned YAML configuration (``config/``).
+
+Every stage reads configuration through :func:`load`, which validates a YAML file against a
+pydantic model. The models for the foundation's files live here; later stages define their own
+model next to the code that uses it and still load it through :func:`load`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crmguard.paths import layout
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing or does not match its schema."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def config_path(name: str) -> Path:
+    return layout().config / name
+
+
+@lru_cache(maxsize=64)
+def _read(path: Path, mtime_ns: int) -> object:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load(name: str, model: type[M]) -> M:
+    """Load ``config/<name>`` and validate it against ``model``; errors name the file."""
+    path = config_path(name)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    data = _read(path, path.stat().st_mtime_ns)
+    try:
+        return model.model_validate(data)
+    except Exception as exc:  # pydantic.ValidationError, with the file named
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def file_sha256(name: str) -> str:
+    """Content hash of a config file (recorded with every run and publish)."""
+    return hashlib.sha256(config_path(name).read_bytes()).hexdigest()
+
+
+# -- landing contract -----------------------------------------------------------------------------
+
+ColumnType = Literal[
+    "identifier", "enum", "text", "date", "timestamp", "decimal", "integer", "boolean"
+]
+
+
+class ContractColumn(Strict):
+    type: ColumnType
+    required: bool = False
+    values: list[str] | None = None
+    case: Literal["lower", "upper"] = "lower"
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> ContractColumn:
+        if self.type == "enum" and not self.values:
+            raise ValueError("enum column needs `values`")
+        return self
+
+
+class SourceContract(Strict):
+    key: str
+    order_by: str | None = None
+    columns: dict[str, ContractColumn]
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _refs_exist(self) -> SourceContract:
+        for ref in (self.key, self.order_by):
+            if ref is not None and ref not in self.columns:
+                raise ValueError(f"`{ref}` is not a column of this source")
+        for alias, target in self.aliases.items():
+            if target not in self.columns:
+                raise ValueError(f"alias {alias!r} maps to unknown column {target!r}")
+        return self
+
+    def canonical(self, header: str) -> str:
+        """Canonical column name for a delivered header (aliases, case and spaces folded)."""
+        h = header.strip()
+        if h in self.columns:
+            return h
+        if h in self.aliases:
+            return self.aliases[h]
+        low = h.lower().replace(" ", "_")
+        if low in self.columns:
+            return low
+        return self.aliases.get(low, h)
+
+
+class LandingContract(Strict):
+    version: int
+    timezone: str
+    sources: dict[str, SourceContract]
+
+
+def landing_contract() -> LandingContract:
+    return load("landing_contract.yaml", LandingContract)
+
+
+# -- organisation -----------------------------------------------------------------------------------
+
+
+class Organisation(Strict):
+    version: int
+    name: str
+    critical_information_infrastructure_operator: bool
+    financial_institution: bool
+    sector: str
+    go_live_date: dt.date
+    timezone: str
+    mainland_regions: list[str]
+
+
+def organisation() -> Organisation:
+    return load("organisation.yaml", Organisation)
+
+
+# -- ingestion --------------------------------------------------------------------------------------
+
+
+class IngestionPolicy(Strict):
+    version: int
+    strict_encodings: list[str]
+    quarantine_rate_warning: float = Field(ge=0, le=1)
+    progress_every_seconds: float = Field(gt=0)
+
+
+def ingestion_policy() -> IngestionPolicy:
+    return load("ingestion.yaml", IngestionPolicy)
+
+
+# -- field purposes ---------------------------------------------------------------------------------
+
+Purpose = Literal[
+    "service", "marketing", "risk_control", "legal_obligation", "customer_care", "analytics"
+]
+
+
+class FieldPurposes(Strict):
+    version: int
+    sources: dict[str, dict[str, list[Purpose]]]
+
+    def purposes(self, source: str, column: str) -> list[str]:
+        """Declared purposes; empty when none is declared (a DATA-01 finding)."""
+        return list(self.sources.get(source, {}).get(column, []))
+
+
+def field_purposes() -> FieldPurposes:
+    return load("field_purposes.yaml", FieldPurposes)
+
+
+# -- working-day calendar ---------------------------------------------------------------------------
+
+
+class WorkingCalendar(Strict):
+    version: int
+    covered_years: list[int]
+    holidays: list[tuple[dt.date, dt.date]]
+    makeup_workdays: list[dt.date]
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> WorkingCalendar:
+        for start, end in self.holidays:
+            if end < start:
+                raise ValueError(f"holiday range {start}..{end} ends before it starts")
+        return self
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day.year not in self.covered_years:
+            raise ConfigError(f"calendar.yaml does not cover {day.year}")
+        if day in self.makeup_workdays:
+            return True
+        if any(start <= day <= end for start, end in self.holidays):
+            return False
+        return day.weekday() < 5
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``day`` (``day`` itself is not counted)."""
+        current, counted = day, 0
+        while counted < n:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                counted += 1
+        return current
+
+
+def working_calendar() -> WorkingCalendar:
+    return load("calendar.yaml", WorkingCalendar)

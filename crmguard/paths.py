@@ -1,0 +1,150 @@
+"""The one map of where CRM Guard keeps things on disk (../shared/spec/layout.md).
+
+Every module asks this map for a path; none builds one from string literals. ``CRMGUARD_HOME``
+moves the whole data root (landing, lake, warehouse, reports, local state); the repository's
+code and versioned config stay where they are.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# owner-only folders and files: raw, quarantine, restricted and vault data, keys, warehouse files
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def _home() -> Path:
+    env = os.environ.get("CRMGUARD_HOME")
+    return Path(env).expanduser().resolve() if env else REPO_ROOT
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Resolved paths under one data root."""
+
+    home: Path
+
+    # -- inputs --------------------------------------------------------------------------------
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    def landing_batch(self, batch_date: str, landing_root: Path | None = None) -> Path:
+        return (landing_root or self.landing) / batch_date
+
+    # -- lake ------------------------------------------------------------------------------------
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def raw(self) -> Path:
+        return self.lake / "raw"
+
+    def raw_partition(self, source: str, batch_date: str) -> Path:
+        return self.raw / source / f"batch_date={batch_date}"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.lake / "quarantine"
+
+    def quarantine_partition(self, source: str, batch_date: str) -> Path:
+        return self.quarantine / source / f"batch_date={batch_date}"
+
+    @property
+    def restricted(self) -> Path:
+        return self.lake / "restricted"
+
+    def restricted_partition(self, source: str, batch_date: str) -> Path:
+        return self.restricted / source / f"batch_date={batch_date}"
+
+    @property
+    def protected(self) -> Path:
+        return self.lake / "protected"
+
+    def protected_partition(self, source: str, batch_date: str) -> Path:
+        return self.protected / source / f"batch_date={batch_date}"
+
+    @property
+    def vault(self) -> Path:
+        return self.lake / "vault"
+
+    @property
+    def catalog_dir(self) -> Path:
+        return self.lake / "catalog"
+
+    @property
+    def catalog(self) -> Path:
+        return self.catalog_dir / "catalog.json"
+
+    @property
+    def ingest_reports(self) -> Path:
+        """Per-batch ingestion results (reconciliation, decode decisions), JSON, engineers only."""
+        return self.lake / "ingest"
+
+    # -- warehouse -------------------------------------------------------------------------------
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def warehouse_db(self) -> Path:
+        """Engineers only: governance schema and dbt's build before publishing."""
+        return self.warehouse / "crm.duckdb"
+
+    @property
+    def restricted_db(self) -> Path:
+        return self.warehouse / "restricted.duckdb"
+
+    @property
+    def marts_db(self) -> Path:
+        return self.warehouse / "marts.duckdb"
+
+    # -- outputs for auditors --------------------------------------------------------------------
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    # -- local state (git-ignored) ---------------------------------------------------------------
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow_home"
+
+    @property
+    def secrets(self) -> Path:
+        return self.home / ".secrets"
+
+    @property
+    def spark_local(self) -> Path:
+        """Spark/dbt-spark scratch: metastore_db, spark-warehouse, event logs."""
+        return self.home / ".spark"
+
+    # -- versioned code and config (never moved by CRMGUARD_HOME) --------------------------------
+    @property
+    def config(self) -> Path:
+        return REPO_ROOT / "config"
+
+    @property
+    def dags(self) -> Path:
+        return REPO_ROOT / "dags"
+
+    @property
+    def dbt_project(self) -> Path:
+        return REPO_ROOT / "dbt_project"
+
+
+def layout() -> Layout:
+    """The layout for the current environment (reads ``CRMGUARD_HOME`` each call)."""
+    return Layout(home=_home())
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR_MODE)
+    return path
