@@ -56,7 +56,7 @@ def file_sha256(name: str) -> str:
     return hashlib.sha256(config_path(name).read_bytes()).hexdigest()
 
 
-# -- landing contract -----------------------------------------------------------------------------
+# -- landing contract ----------
 
 ColumnType = Literal[
     "identifier", "enum", "text", "date", "timestamp", "decimal", "integer", "boolean"
@@ -117,7 +117,7 @@ def landing_contract() -> LandingContract:
     return load("landing_contract.yaml", LandingContract)
 
 
-# -- organisation -----------------------------------------------------------------------------------
+# -- organisation ----------
 
 
 class Organisation(Strict):
@@ -135,7 +135,7 @@ def organisation() -> Organisation:
     return load("organisation.yaml", Organisation)
 
 
-# -- ingestion --------------------------------------------------------------------------------------
+# -- ingestion ----------
 
 
 class IngestionPolicy(Strict):
@@ -149,7 +149,7 @@ def ingestion_policy() -> IngestionPolicy:
     return load("ingestion.yaml", IngestionPolicy)
 
 
-# -- field purposes ---------------------------------------------------------------------------------
+# -- field purposes ----------
 
 Purpose = Literal[
     "service", "marketing", "risk_control", "legal_obligation", "customer_care", "analytics"
@@ -169,7 +169,7 @@ def field_purposes() -> FieldPurposes:
     return load("field_purposes.yaml", FieldPurposes)
 
 
-# -- working-day calendar ---------------------------------------------------------------------------
+# -- working-day calendar ----------
 
 
 class WorkingCalendar(Strict):
