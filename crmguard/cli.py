@@ -12,6 +12,8 @@ COMMANDS: dict[str, str] = {
     "generate": "crmguard.demo_data.cli",
     "ingest": "crmguard.ingest.cli",
     "run": "crmguard.pipeline",
+    "demo": "crmguard.demo",
+    "airflow": "crmguard.airflow_ui",
     "classify": "classification.cli",
     "protect": "spark_jobs.protect.cli",
     "keys": "spark_jobs.protect.keys_cli",

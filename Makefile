@@ -1,0 +1,52 @@
+# CRM Guard: `make demo` and `make test` are all a new machine needs (see README).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# the install stamp changes whenever the pinned set changes, so a stale venv is refreshed
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: demo test test-fast bench airflow clean lint lock venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "[make] installing pinned requirements into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/pip install --disable-pip-version-check -r requirements.txt -c constraints.txt \
+		> $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
+	@$(BIN)/pip install --disable-pip-version-check --no-deps -e . >> $(VENV)/install.log 2>&1 \
+		|| { tail -40 $(VENV)/install.log; exit 1; }
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/crmguard demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+bench: $(STAMP)
+	@for f in tests/benchmarks/bench_*.py; do echo "[bench] $$f"; $(BIN)/python $$f || exit 1; done
+	@echo "[bench] results in docs/benchmarks.md"
+
+airflow: $(STAMP)
+	$(BIN)/crmguard airflow
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# regenerate constraints.txt from the current venv after changing requirements.txt
+lock: $(STAMP)
+	@(echo "# Full resolved set for requirements.txt (pip freeze). Regenerate with 'make lock'."; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^crmguard') > constraints.txt
+
+clean:
+	rm -rf landing lake warehouse reports airflow_home .spark .cache test-artifacts \
+		dbt_project/target dbt_project/logs .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,95 @@
+"""`crmguard demo` (what `make demo` runs): generate demo CRM exports, run the whole DAG."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from crmguard.paths import layout
+
+DEFAULT_CUSTOMERS = 10_000
+DEFAULT_SEED = 20261120
+
+
+def run_demo(customers: int, seed: int, batch_date: str | None) -> int:
+    from crmguard.cli import main as crmguard
+    from crmguard.demo_data import DEFAULT_BATCH_DATE
+    from crmguard.pipeline import run_dag
+
+    lay = layout()
+    batch_date = batch_date or DEFAULT_BATCH_DATE
+    started = time.monotonic()
+    rc = crmguard(
+        ["generate", "--out", str(lay.landing), "--customers", str(customers),
+         "--seed", str(seed), "--batch-date", batch_date]
+    )  # fmt: skip
+    if rc:
+        return rc
+    _ensure_keyring()
+    rc = run_dag(lay.landing, batch_date)
+    if rc:
+        return rc
+    print(where_things_are(batch_date, time.monotonic() - started))
+    return 0
+
+
+def _ensure_keyring() -> None:
+    """The demo's development keyring (.secrets/, 0600); production keys come from elsewhere."""
+    try:
+        from crmguard.keyring import ensure_dev_keyring
+    except ModuleNotFoundError:
+        return
+    path = ensure_dev_keyring()
+    print(f"[crmguard] development keyring: {path} (0600, git-ignored)")
+
+
+def where_things_are(batch_date: str, elapsed_s: float) -> str:
+    lay = layout()
+    part = f"batch_date={batch_date}"
+
+    def rel(path):
+        return path.relative_to(lay.home) if path.is_relative_to(lay.home) else path
+
+    places = [
+        ("landing (CRM exports + expected.json)", f"{rel(lay.landing_batch(batch_date))}/"),
+        ("raw Parquet (engineers only, 0700)", f"{rel(lay.raw)}/<source>/{part}/"),
+        ("quarantine (rejected rows + reasons)", f"{rel(lay.quarantine)}/<source>/{part}/"),
+        ("reconciliation (JSON)", f"{rel(lay.ingest_reports)}/{part}/reconciliation.json"),
+        ("reconciliation (table)", f"governance.reconciliation in {rel(lay.warehouse_db)}"),
+    ]
+    if lay.catalog.exists():
+        places.append(("classification catalog", str(rel(lay.catalog))))
+    if lay.protected.exists():
+        places += [
+            ("protected (tokens, masks, bands)", f"{rel(lay.protected)}/<source>/{part}/"),
+            ("restricted (C2 in clear, 0700)", f"{rel(lay.restricted)}/<source>/{part}/"),
+            ("vault (C1 encrypted, 0700)", f"{rel(lay.vault)}/"),
+        ]
+    width = max(len(label) for label, _ in places)
+    lines = ["", f"CRM Guard demo finished in {elapsed_s:.0f}s, batch {batch_date}"]
+    lines += [f"  {label:<{width}} : {where}" for label, where in places]
+    recon_sql = (
+        "select source, file, encoding, rows_counted, rows_loaded, rows_quarantined "
+        "from governance.reconciliation order by source"
+    )
+    quarantine = f"{rel(lay.quarantine)}/*/{part}/*.parquet"
+    quarantine_sql = (
+        f"select source, kind, count(*) from read_parquet('{quarantine}',"
+        " hive_partitioning=false) group by all order by all"
+    )
+    lines += [
+        "",
+        "Look at it (DuckDB):",
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel(lay.warehouse_db)}',"
+        f" read_only=True).sql('{recon_sql}'))\"",
+        f'  .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"{quarantine_sql}\\"))"',
+    ]
+    return "\n".join(lines)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="generate demo CRM exports and run the full DAG on them")
+    p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--batch-date", default=None)
+    p.set_defaults(func=lambda a: run_demo(a.customers, a.seed, a.batch_date))

@@ -1,0 +1,168 @@
+"""Running the crm_governance DAG: `crmguard run`, batch resolution and task error policy.
+
+`crmguard run --landing DIR --batch-date D` runs the real DAG through `airflow dags test`
+against a project-local, git-ignored AIRFLOW_HOME with SQLite: this is how a user points CRM
+Guard at their own exports. The DAG itself stays thin and calls the helpers here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from crmguard.paths import ensure_private_dir, layout
+from crmguard.warehouse import DUCKDB_WRITER_POOL
+
+DAG_ID = "crm_governance"
+
+
+class DataError(Exception):
+    """Input data breaks a platform guarantee; retrying cannot help (fails the task at once)."""
+
+
+def resolve_batch(params: dict, ds: str | None) -> dict:
+    """Landing root and batch date for a run: DAG params win, else the default landing and ds."""
+    batch_date = params.get("batch_date") or ds
+    if not batch_date:
+        raise DataError("no batch date: pass params.batch_date or run with a logical date")
+    try:
+        dt.date.fromisoformat(batch_date)
+    except ValueError as exc:
+        raise DataError(f"batch_date {batch_date!r} is not YYYY-MM-DD") from exc
+    landing = Path(params.get("landing") or layout().landing).expanduser().resolve()
+    folder = landing / batch_date
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no landing folder for batch {batch_date}")
+    return {"landing": str(landing), "batch_date": batch_date}
+
+
+@contextlib.contextmanager
+def fail_on_data_error() -> Iterator[None]:
+    """Turn deterministic data errors into AirflowFailException (no pointless retries)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from crmguard.ingest import ReconciliationError
+
+    try:
+        yield
+    except (DataError, ReconciliationError, ValueError) as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+# -- running the DAG locally ---------------------------------------------------------------------
+
+
+def airflow_env() -> dict[str, str]:
+    """Environment for the project-local Airflow (SQLite, no examples, our DAGs, Spark local)."""
+    lay = layout()
+    venv_bin = Path(sys.executable).parent
+    pyspark_bin = _pyspark_home() / "bin"
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(lay.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(lay.dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW_CONN_SPARK_DEFAULT": env.get(
+                "AIRFLOW_CONN_SPARK_DEFAULT", json.dumps({"conn_type": "spark", "host": "local[2]"})
+            ),
+            "CRMGUARD_HOME": str(lay.home),
+            "PYSPARK_PYTHON": sys.executable,
+            "PATH": os.pathsep.join([str(venv_bin), str(pyspark_bin), env.get("PATH", "")]),
+        }
+    )
+    return env
+
+
+def _pyspark_home() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyspark")
+    return Path(spec.origin).parent if spec and spec.origin else Path()
+
+
+def _airflow(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
+    airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
+    return subprocess.run([airflow, *args], env=env, check=False, **kw)
+
+
+def prepare_airflow(env: dict[str, str]) -> None:
+    """Migrate the SQLite metadata DB once and make sure the DuckDB writer pool exists."""
+    home = ensure_private_dir(Path(env["AIRFLOW_HOME"]))
+    marker = home / ".crmguard-migrated"
+    if not marker.exists():
+        print(f"[crmguard] initialising Airflow metadata DB in {home}", flush=True)
+        done = _airflow(["db", "migrate"], env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{done.stdout}\n{done.stderr}")
+        marker.write_text("ok\n")
+    done = _airflow(
+        ["pools", "set", DUCKDB_WRITER_POOL, "1", "DuckDB files take one writer at a time"],
+        env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"airflow pools set failed:\n{done.stdout}\n{done.stderr}")
+
+
+def run_dag(landing: Path, batch_date: str) -> int:
+    """Run crm_governance for one batch via `airflow dags test`; returns the exit code."""
+    env = airflow_env()
+    prepare_airflow(env)
+    conf = json.dumps({"landing": str(landing.resolve()), "batch_date": batch_date})
+    started = time.monotonic()
+    print(f"[crmguard] running DAG {DAG_ID} for batch {batch_date} on {landing}", flush=True)
+    proc = _airflow(
+        ["dags", "test", DAG_ID, f"{batch_date}T00:00:00+00:00", "--conf", conf],
+        env,
+        capture_output=True,
+        text=True,
+    )
+    log = layout().airflow_home / "logs" / f"dags_test_{batch_date}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    state = _final_state(proc.stdout + proc.stderr)
+    elapsed = time.monotonic() - started
+    print(f"[crmguard] DAG run finished: state={state} in {elapsed:.0f}s (log: {log})", flush=True)
+    if proc.returncode != 0 or state != "success":
+        print(_failure_excerpt(proc.stdout + proc.stderr), file=sys.stderr)
+        return proc.returncode or 1
+    return 0
+
+
+def _final_state(output: str) -> str:
+    """The run state from Airflow's "DagRun Finished: ... state=…" line."""
+    for line in reversed(output.splitlines()):
+        if "DagRun Finished" in line:
+            found = re.search(r"\bstate=(\w+)", line)
+            return found.group(1) if found else "unknown"
+    return "unknown"
+
+
+def _failure_excerpt(output: str, lines: int = 40) -> str:
+    keep = [ln for ln in output.splitlines() if "ERROR" in ln or "Error" in ln or "FAIL" in ln]
+    return "\n".join(keep[-lines:]) or "\n".join(output.splitlines()[-lines:])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the crm_governance DAG on a landing folder (airflow dags test, local SQLite)",
+    )
+    p.add_argument("--landing", type=Path, default=None, help="landing root (default: landing/)")
+    p.add_argument("--batch-date", required=True, help="batch date YYYY-MM-DD")
+    p.set_defaults(func=lambda a: run_dag(a.landing or layout().landing, a.batch_date))
