@@ -1,0 +1,28 @@
+"""Typed settings for reading landing files (``config/ingest_formats.yaml``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from crmguard.config import Strict, load
+
+
+class CsvDialect(Strict):
+    delimiter: str = Field(min_length=1, max_length=1)
+    quote: str = Field(min_length=1, max_length=1)
+    escape: str = Field(min_length=1, max_length=1)
+
+
+class IngestFormats(Strict):
+    version: int
+    csv: CsvDialect
+    mostly_utf8_min_share: float = Field(gt=0, le=1)
+    boolean_true: list[str]
+    boolean_false: list[str]
+    decimal_precision: int = Field(gt=0, le=38)
+    decimal_scale: int = Field(ge=0)
+    raw_text_max_chars: int = Field(gt=0)
+
+
+def ingest_formats() -> IngestFormats:
+    return load("ingest_formats.yaml", IngestFormats)

@@ -1,0 +1,66 @@
+"""Encoding decisions for landing bytes: strict UTF-8, mostly UTF-8, strict GB18030, a guess."""
+
+from __future__ import annotations
+
+from crmguard.config import ingestion_policy
+from crmguard.ingest.decode import DecodedFile, decode_file
+from crmguard.ingest.formats import ingest_formats
+
+NAMES = ["客户", "张三", "王五", "李四", "赵六", "北京", "上海"]
+
+
+def decode(data: bytes) -> DecodedFile:
+    return decode_file(
+        data, ingestion_policy().strict_encodings, ingest_formats().mostly_utf8_min_share
+    )
+
+
+def test_utf8_with_a_gb18030_valid_bad_pair_is_not_decoded_as_gb18030() -> None:
+    # every byte of this file also decodes strictly as GB18030: only the share of valid UTF-8
+    # sequences keeps it from being read wholesale as GB18030 mojibake
+    good = "".join(f"C{i},{n}\n" for i, n in enumerate(NAMES)).encode("utf-8")
+    data = b"id,name\n" + good + b"C9,\xb0\xa1\n"
+    data.decode("gb18030")  # precondition of the test
+    decoded = decode(data)
+    assert decoded.encoding == "utf-8"
+    assert decoded.decision.startswith("mostly-utf-8")
+    assert all(n in decoded.text for n in NAMES)
+    assert decoded.undecodable_lines() == {len(NAMES) + 2: len(b"id,name\n" + good) + 3}
+    assert "\ufffd" in decoded.text.splitlines()[-1]
+
+
+def test_gbk_text_is_strict_gb18030() -> None:
+    text = "id,name,address\n" + "".join(
+        f"C{i},{n},北京市朝阳区建国路{i}号院\n" for i, n in enumerate(NAMES)
+    )
+    decoded = decode(text.encode("gbk"))
+    assert (decoded.encoding, decoded.decision) == ("gb18030", "strict-gb18030")
+    assert decoded.text == text
+    assert decoded.undecodable == []
+
+
+def test_neither_utf8_nor_gb18030_falls_back_to_a_named_guess() -> None:
+    decoded = decode("name,city\ncafé,Zürich\nnaïve,Genève\n".encode("latin-1"))
+    assert decoded.decision.startswith(f"charset-normalizer guess {decoded.encoding}")
+    assert "confidence" in decoded.decision
+    assert decoded.text.startswith("name,city\ncaf")
+
+
+def test_bom_and_stray_cr_are_removed() -> None:
+    decoded = decode(b"\xef\xbb\xbfid\r\r\nC1\r\n")
+    assert decoded.bom
+    assert decoded.decision == "strict-utf-8 (BOM stripped)"
+    assert decoded.text == "id\nC1\n"
+
+
+def test_each_undecodable_run_is_located_by_line_and_byte_offset() -> None:
+    head = "id,name\nC1,张三\n".encode()
+    first = b"C2,\xff\n"
+    middle = "C3,李四\n".encode()
+    second = b"C4,ab\xfe\xfe\n"
+    tail = "C5,王五\n".encode() * 20
+    data = b"\xef\xbb\xbf" + head + first + middle + second + tail
+    decoded = decode(data)
+    assert decoded.decision.startswith("utf-8 by BOM")
+    before_second = 3 + len(head + first + middle)
+    assert decoded.undecodable_lines() == {3: 3 + len(head) + 3, 5: before_second + 5}
