@@ -1,0 +1,36 @@
+"""Classification quality against a labelled set: entity accuracy, C1 column recall, false
+alarms."""
+
+from __future__ import annotations
+
+from classification.policy import Policy
+
+
+def score_catalog(catalog: dict, labels: dict[str, dict[str, str]], policy: Policy) -> dict:
+    """Compare a catalog's entities with expected ones (labels: table -> column -> entity)."""
+    total = correct = c1 = c1_caught = non_personal = false_alarms = 0
+    misses: list[str] = []
+    for table, cols in labels.items():
+        for col, expected in cols.items():
+            got = catalog["tables"][table][col]
+            total += 1
+            if got["entity"] == expected:
+                correct += 1
+            else:
+                misses.append(f"{table}.{col}: expected {expected}, got {got['entity']}")
+            if policy.protection_of(expected) == "vault_token_mask":
+                c1 += 1
+                # a C1 column is caught when it is vault-protected or dropped (never passed on)
+                c1_caught += got["protection"] in ("vault_token_mask", "drop")
+            if expected == "NONE":
+                non_personal += 1
+                false_alarms += got["entity"] != "NONE"
+    return {
+        "columns": total,
+        "entity_accuracy": correct / total if total else 0.0,
+        "c1_columns": c1,
+        "c1_recall": c1_caught / c1 if c1 else 1.0,
+        "non_personal_columns": non_personal,
+        "false_alarm_rate": false_alarms / non_personal if non_personal else 0.0,
+        "misses": misses,
+    }
