@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "demo": "crmguard.demo",
     "airflow": "crmguard.airflow_ui",
     "classify": "classification.cli",
+    "dbt-meta": "crmguard.dbt_meta",
     "protect": "spark_jobs.protect.cli",
     "keys": "spark_jobs.protect.keys_cli",
 }

@@ -1,0 +1,24 @@
+with source as (
+    select * from {{ source('protected', 'consents') }}
+    where {{ batch_partition_filter() }}
+),
+
+renamed as (
+    select
+        consent_id,
+        customer_token,
+        purpose,
+        granted_at,
+        withdrawn_at,
+        notice_version,
+        channel,
+        evidence_hash,
+        guardian_name_masked,
+        guardian_id_number_token,
+        guardian_id_number_mask,
+        _batch_date,
+        _key_version
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,261 @@
+"""dbt on DuckDB over the fixture lake: marts, consent lineage, file separation, protection."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt_harness import DbtBuild, copy_project
+from lake_fixture import BATCH_DATE, CANARIES, T1, T2, T3, T4, build_lake
+
+from crmguard import dbt_meta
+
+RAW_MARKERS = ("lake/raw", "/raw/")
+
+
+def _rows(build: DbtBuild, sql: str, db: str = "crm.duckdb") -> list[tuple]:
+    con = duckdb.connect(str(build.home / "warehouse" / db), read_only=True)
+    try:
+        con.execute("set timezone = 'UTC'")
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def raw_readers(manifest: dict[str, Any]) -> list[str]:
+    """Nodes or sources that read the raw layer (compiled SQL or external location)."""
+    offenders = []
+    for uid, node in manifest["nodes"].items():
+        code = (node.get("compiled_code") or "") + (node.get("raw_code") or "")
+        if any(marker in code for marker in RAW_MARKERS):
+            offenders.append(uid)
+    for uid, source in manifest["sources"].items():
+        location = json.dumps(source.get("config", {})) + source.get("relation_name", "")
+        if source["source_name"] not in ("protected", "restricted") or any(
+            marker in location for marker in RAW_MARKERS
+        ):
+            offenders.append(uid)
+    return offenders
+
+
+def unprotected_mart_columns(manifest: dict[str, Any]) -> list[str]:
+    """Analyst mart columns that derive from a C1/C2 source column without its protective form.
+
+    Each mart column names its protected outputs in ``meta.lineage``; each output's meta (entity,
+    tier, protection, form) comes from the generated staging YAML. A column without lineage, a
+    lineage entry that is not a protected output, or a non-pass class in clear form is reported.
+    """
+    outputs: dict[str, dict[str, Any]] = {}
+    for source in manifest["sources"].values():
+        if source["source_name"] == "protected":
+            for name, column in source["columns"].items():
+                outputs[f"{source['name']}.{name}"] = column.get("meta", {})
+    problems = []
+    for node in manifest["nodes"].values():
+        fqn = node.get("fqn", [])
+        if node["resource_type"] != "model" or "marts" not in fqn or "restricted" in fqn:
+            continue
+        for name, column in node["columns"].items():
+            where = f"{node['name']}.{name}"
+            if "lineage" not in column.get("meta", {}):
+                problems.append(f"{where}: no meta.lineage")
+                continue
+            for origin in column["meta"]["lineage"]:
+                meta = outputs.get(origin)
+                if meta is None:
+                    problems.append(f"{where}: {origin} is not a protected output")
+                elif (
+                    meta.get("protection")
+                    in (
+                        "vault_token_mask",
+                        "restricted_generalise",
+                    )
+                    and meta.get("form") not in dbt_meta.PROTECTIVE_FORMS
+                ):
+                    problems.append(
+                        f"{where}: {origin} is {meta.get('tier')} in form {meta['form']}"
+                    )
+    return problems
+
+
+def test_build_passes_models_data_and_unit_tests(duckdb_build: DbtBuild) -> None:
+    failed = {uid: s for uid, s in duckdb_build.statuses.items() if s not in ("success", "pass")}
+    assert duckdb_build.success and not failed, failed
+    kinds = {uid.split(".")[0] for uid in duckdb_build.statuses}
+    assert {"model", "test", "unit_test", "seed"} <= kinds
+    assert sum(uid.startswith("unit_test.") for uid in duckdb_build.statuses) == 2
+    marts = [
+        n
+        for n in duckdb_build.manifest["nodes"].values()
+        if n["resource_type"] == "model" and "marts" in n["fqn"]
+    ]
+    assert len(marts) == 5
+    assert all(n["config"]["contract"]["enforced"] for n in marts)
+    assert all(n["config"]["materialized"] == "table" for n in marts)
+
+
+def test_message_log_carries_the_authorising_consent(duckdb_build: DbtBuild) -> None:
+    rows = _rows(
+        duckdb_build,
+        "select message_id, consent_id, is_consent_authorised, retention_due_date::varchar"
+        " from marts.marketing_message_log order by message_id",
+    )
+    assert rows == [
+        ("M1", "K1", True, "2029-03-01"),  # granted exactly at sent_at
+        ("M2", None, False, "2029-03-10"),  # withdrawn exactly at sent_at
+        ("M3", "K3", True, "2029-03-13"),  # re-granted after withdrawal
+        ("M4", None, False, "2029-03-14"),  # only a consent for another channel
+        ("M5", "K2", True, "2029-03-05"),  # before the withdrawal
+    ]
+
+
+def test_audience_as_of_batch_end_excludes_closed_and_late_grants(duckdb_build: DbtBuild) -> None:
+    rows = _rows(
+        duckdb_build,
+        "select customer_token, channel, consent_id, notice_version, consent_channel,"
+        " as_of_date::varchar from marts.marketing_audience order by 1, 2",
+    )
+    assert rows == [
+        (T1, "email", "K3", "v2", "web", BATCH_DATE),
+        (T1, "sms", "K1", "v1", "app", BATCH_DATE),
+        (T2, "email", "K7", "v2", "web", BATCH_DATE),  # 23:59:59 Shanghai on the batch date
+    ]
+
+
+def test_customer_360_consent_status_per_purpose(duckdb_build: DbtBuild) -> None:
+    rows = _rows(
+        duckdb_build,
+        "select customer_token, consent_marketing_sms, consent_marketing_email,"
+        " consent_marketing_push, consent_guardian, orders_count, mobile_mask"
+        " from marts.customer_360 order by 1",
+    )
+    assert rows == [
+        (T1, "granted", "granted", "none", "none", 2, "138****5678"),
+        (T2, "withdrawn", "granted", "none", "none", 1, "139****0000"),
+        (T3, "granted", "none", "none", "none", 0, "137****1111"),
+        (T4, "none", "none", "none", "granted", 0, "136****2222"),
+    ]
+
+
+def test_restricted_mart_is_only_in_the_restricted_file(duckdb_build: DbtBuild) -> None:
+    analyst = _rows(duckdb_build, "select table_schema, table_name from information_schema.tables")
+    assert analyst and not [t for t in analyst if "restricted" in t[0] or "restricted" in t[1]]
+    restricted = _rows(
+        duckdb_build,
+        "select customer_token, credit_score, annual_income::varchar, orders_count"
+        " from restricted_marts.restricted_customer_financials order by 1",
+        db="restricted.duckdb",
+    )
+    assert restricted[0] == (T1, 712, "180000.00", 2)
+
+
+def test_warehouse_files_stay_owner_only(duckdb_build: DbtBuild) -> None:
+    for name in ("crm.duckdb", "restricted.duckdb"):
+        mode = (duckdb_build.home / "warehouse" / name).stat().st_mode & 0o777
+        assert mode == 0o600, f"{name}: {oct(mode)}"
+
+
+def test_no_clear_c1_or_c2_value_reaches_the_analysts_file(duckdb_build: DbtBuild) -> None:
+    con = duckdb.connect(str(duckdb_build.home / "warehouse" / "crm.duckdb"), read_only=True)
+    leaks = []
+    try:
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+        for schema, table in relations:
+            for row in con.execute(f'select * from "{schema}"."{table}"').fetchall():
+                for cell in row:
+                    text = "" if cell is None else str(cell)
+                    leaks += [(schema, table, c) for c in CANARIES if c == text or c in text]
+    finally:
+        con.close()
+    assert len(relations) >= 9
+    assert leaks == []
+
+
+def test_no_model_reads_a_raw_path(duckdb_build: DbtBuild) -> None:
+    manifest = duckdb_build.manifest
+    assert raw_readers(manifest) == []
+    # the check itself bites: a model reading the raw layer is reported
+    tampered = copy.deepcopy(manifest)
+    node = next(n for n in tampered["nodes"].values() if n["name"] == "customer_360")
+    node["compiled_code"] = "select * from read_parquet('/x/lake/raw/customers/*/*.parquet')"
+    assert raw_readers(tampered) == [node["unique_id"]]
+
+
+def test_analyst_mart_columns_from_c1_c2_are_in_protective_form(duckdb_build: DbtBuild) -> None:
+    manifest = duckdb_build.manifest
+    assert unprotected_mart_columns(manifest) == []
+    tampered = copy.deepcopy(manifest)
+    mart = next(n for n in tampered["nodes"].values() if n["name"] == "customer_360")
+    mart["columns"]["name_masked"]["meta"]["lineage"] = ["customers.name"]  # restricted-only
+    source = next(
+        s
+        for s in tampered["sources"].values()
+        if s["source_name"] == "protected" and s["name"] == "customers"
+    )
+    source["columns"]["mobile_mask"]["meta"]["form"] = "clear"
+    assert unprotected_mart_columns(tampered) == [
+        "customer_360.name_masked: customers.name is not a protected output",
+        "customer_360.mobile_mask: customers.mobile_mask is C1 in form clear",
+    ]
+
+
+def test_field_inventory_covers_every_source_column(duckdb_build: DbtBuild) -> None:
+    rows = _rows(
+        duckdb_build,
+        "select source_name, column_name, tier, protected_form, restricted_form, mart_name,"
+        " mart_column, mart_form, has_declared_purpose from marts.field_inventory",
+    )
+    from lake_fixture import COLUMNS
+
+    assert {(r[0], r[1]) for r in rows} == {(s, c) for s, cols in COLUMNS.items() for c in cols}
+    by_column = {(r[0], r[1], r[5], r[6]): r for r in rows}
+    assert by_column[("customers", "marital_status", None, None)][2:] == (
+        "C2",
+        "dropped",
+        "clear",
+        None,
+        None,
+        None,
+        False,
+    )
+    assert by_column[("customers", "mobile", "customer_360", "mobile_mask")][7] == "mask"
+    assert (
+        by_column[("customers", "credit_score", "restricted_customer_financials", "credit_score")][
+            7
+        ]
+        == "clear"
+    )
+
+
+def test_generated_yaml_is_whole_and_deterministic(tmp_path: Path, crmguard_home: Path) -> None:
+    build_lake(crmguard_home)
+    project = copy_project(tmp_path / "p")
+    first = {p: p.read_bytes() for p in dbt_meta.generate(BATCH_DATE, project)}
+    second = {p: p.read_bytes() for p in dbt_meta.generate(BATCH_DATE, project)}
+    assert first == second
+    for path, text in first.items():
+        if path.suffix == ".yml":
+            assert text.startswith(b"# Generated by crmguard.dbt_meta")
+    seed = (project / "seeds" / "consent_channel_purposes.csv").read_text(encoding="utf-8")
+    assert "sms,marketing_sms" in seed and "app_push,marketing_push" in seed
+    models = (project / "models/staging/protected/_protected__models.yml").read_text("utf-8")
+    assert "name: stg_protected__customers" in models and "entity: CN_MOBILE" in models
+
+
+def test_generation_errors_name_the_file(tmp_path: Path, crmguard_home: Path) -> None:
+    build_lake(crmguard_home)
+    project = copy_project(tmp_path / "p")
+    manifest = crmguard_home / f"lake/protected/consents/batch_date={BATCH_DATE}/_protection.json"
+    manifest.unlink()
+    with pytest.raises(dbt_meta.DbtMetaError, match=r"consents/batch_date=.*_protection.json"):
+        dbt_meta.generate(BATCH_DATE, project)
+    catalog = crmguard_home / "lake/catalog/catalog.json"
+    catalog.write_text('{"tables": \n oops}', encoding="utf-8")
+    with pytest.raises(dbt_meta.DbtMetaError, match=r"catalog.json: line 2"):
+        dbt_meta.generate(BATCH_DATE, project)
