@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from crmguard.pipeline import airflow_env, prepare_airflow
+from crmguard.pipeline import airflow_env, build_dbt_manifest, prepare_airflow
 
 
 def standalone() -> int:
@@ -13,6 +13,7 @@ def standalone() -> int:
     env = airflow_env()
     env.setdefault("AIRFLOW__API__PORT", "8080")
     prepare_airflow(env)
+    build_dbt_manifest(env)
     print(
         f"[crmguard] Airflow UI on http://127.0.0.1:{env['AIRFLOW__API__PORT']} "
         f"(AIRFLOW_HOME={env['AIRFLOW_HOME']}; the admin password is printed below)",

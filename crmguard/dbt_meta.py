@@ -280,6 +280,39 @@ def generate(batch_date: str, project_dir: Path | None = None) -> list[Path]:
     return written
 
 
+def write_parse_skeleton(project_dir: Path | None = None) -> list[Path]:
+    """Minimal staging YAML (sources by name, no columns) so `dbt parse` works before any batch.
+
+    Cosmos renders the Airflow task graph from a manifest when the DAG file is parsed; that
+    graph depends on the models, not on a batch's columns, and every cosmos task re-parses with
+    the full YAML that :func:`prepare_build` writes first. Existing generated files are kept.
+    """
+    project_dir = project_dir or layout().dbt_project
+    written: list[Path] = []
+    seed = project_dir / "seeds" / "consent_channel_purposes.csv"
+    if not seed.exists():
+        written.append(write_consent_channel_seed(project_dir))
+    for layer in LAYERS:
+        folder = project_dir / "models" / "staging" / layer
+        sources_path = folder / f"_{layer}__sources.yml"
+        if sources_path.exists():
+            continue
+        tables = [{"name": source} for source in staged_sources(project_dir, layer)]
+        doc = {
+            "version": 2,
+            "sources": [
+                {
+                    "name": layer,
+                    "schema": layer,
+                    "config": {"external_location": _external_location(layer)},
+                    "tables": tables,
+                }
+            ],
+        }
+        written.append(_dump(sources_path, "the staging models (parse skeleton)", doc))
+    return written
+
+
 def prepare_build(batch_date: str, project_dir: Path | None = None) -> list[Path]:
     """Everything ``dbt build`` needs before it starts: owner-only warehouse files, fresh YAML.
 

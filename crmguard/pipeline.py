@@ -43,7 +43,8 @@ def resolve_batch(params: dict, ds: str | None) -> dict:
     folder = landing / batch_date
     if not folder.is_dir():
         raise DataError(f"{folder}: no landing folder for batch {batch_date}")
-    return {"landing": str(landing), "batch_date": batch_date}
+    policy = params.get("policy") or "seed"
+    return {"landing": str(landing), "batch_date": batch_date, "policy": policy}
 
 
 @contextlib.contextmanager
@@ -119,10 +120,38 @@ def prepare_airflow(env: dict[str, str]) -> None:
         raise RuntimeError(f"airflow pools set failed:\n{done.stdout}\n{done.stderr}")
 
 
+def dbt_manifest_path() -> Path:
+    return layout().dbt_project / "target" / "manifest.json"
+
+
+def build_dbt_manifest(env: dict[str, str] | None = None) -> Path:
+    """`dbt parse` into dbt_project/target/manifest.json, which cosmos renders the DAG from.
+
+    Before any batch exists the staging YAML is a parse skeleton; the dbt tasks themselves
+    re-parse with the batch's generated YAML.
+    """
+    from crmguard.dbt_meta import write_parse_skeleton
+
+    env = env or airflow_env()
+    project = layout().dbt_project
+    write_parse_skeleton(project)
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [str(dbt), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--vars", "{batch_date: '1970-01-01'}", "--target-path", str(project / "target"),
+         "--log-path", str(project / "logs"), "--quiet"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+    return dbt_manifest_path()
+
+
 def run_dag(landing: Path, batch_date: str) -> int:
     """Run crm_governance for one batch via `airflow dags test`; returns the exit code."""
     env = airflow_env()
     prepare_airflow(env)
+    build_dbt_manifest(env)
     conf = json.dumps({"landing": str(landing.resolve()), "batch_date": batch_date})
     started = time.monotonic()
     print(f"[crmguard] running DAG {DAG_ID} for batch {batch_date} on {landing}", flush=True)

@@ -7,10 +7,19 @@ wires tasks. Nothing heavy is imported or computed at parse time.
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from pathlib import Path
 
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Param, dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import LoadMode, TestBehavior
 
 DUCKDB_WRITER_POOL = "duckdb_writer"  # one slot: DuckDB files take one writer at a time
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+# built by `crmguard run` / `make airflow` (dbt parse) before Airflow parses this file
+DBT_MANIFEST = DBT_PROJECT / "target" / "manifest.json"
+BATCH_DATE = "{{ ti.xcom_pull(task_ids='resolve_batch')['batch_date'] }}"
 
 default_args = {
     "owner": "data-engineering",
@@ -32,7 +41,9 @@ default_args = {
         "batch_date": Param(
             None, type=["null", "string"], description="Batch date YYYY-MM-DD (default: ds)"
         ),
+        "policy": Param("seed", enum=["seed", "jrt0171"], description="Classification profile"),
     },
+    render_template_as_native_obj=True,  # the Spark submit spec arrives as dict/list via XCom
     doc_md=__doc__,
 )
 def crm_governance():
@@ -51,7 +62,6 @@ def crm_governance():
     @task(max_active_tis_per_dagrun=2)
     def ingest(file: str, batch: dict) -> dict:
         from crmguard.ingest import ingest_file
-
         from crmguard.pipeline import fail_on_data_error
 
         with fail_on_data_error():
@@ -60,16 +70,70 @@ def crm_governance():
     @task(pool=DUCKDB_WRITER_POOL)
     def reconcile(batch: dict, results: list[dict]) -> dict:
         from crmguard.ingest import record_batch
-
         from crmguard.pipeline import fail_on_data_error
 
         with fail_on_data_error():
             return record_batch(batch["batch_date"], list(results))
 
+    @task(pool=DUCKDB_WRITER_POOL)
+    def classify(batch: dict, ingested: dict) -> dict:
+        from classification.catalog import classify_batch
+
+        return classify_batch(batch["batch_date"], batch["policy"])
+
+    @task
+    def protect_spec(batch: dict, catalog: dict) -> dict:
+        from spark_jobs.protect.submit import submit_spec
+
+        spec = submit_spec(batch["batch_date"], batch["policy"])
+        # driver_memory is not a templated operator field: pass it as conf (read by spark-submit)
+        spec["conf"]["spark.driver.memory"] = spec.pop("driver_memory")
+        return spec
+
+    spec = "{{ ti.xcom_pull(task_ids='protect_spec') }}"
+    protect = SparkSubmitOperator(
+        task_id="protect",
+        conn_id="spark_default",  # local[*] by default; point it at a cluster to scale out
+        application=spec.replace("}}", "['application'] }}"),
+        application_args=spec.replace("}}", "['application_args'] }}"),
+        conf=spec.replace("}}", "['conf'] }}"),
+        env_vars=spec.replace("}}", "['env_vars'] }}"),
+        name="crmguard-protect",
+    )
+
+    @task(pool=DUCKDB_WRITER_POOL)
+    def dbt_prepare(batch: dict) -> list[str]:
+        from crmguard.dbt_meta import prepare_build
+
+        return [str(p) for p in prepare_build(batch["batch_date"])]
+
+    marts = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT, manifest_path=DBT_MANIFEST, install_dbt_deps=False
+        ),
+        profile_config=ProfileConfig(
+            profile_name="crmguard",
+            target_name="duckdb",
+            profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(dbt_executable_path=Path(sys.executable).with_name("dbt")),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD
+        ),
+        operator_args={
+            "pool": DUCKDB_WRITER_POOL,  # every dbt task writes warehouse/*.duckdb
+            "vars": {"batch_date": BATCH_DATE},
+            "install_deps": False,
+        },
+    )
+
     batch = resolve_batch()
     files = discover(batch)
     results = ingest.partial(batch=batch).expand(file=files)
-    reconcile(batch, results)
+    ingested = reconcile(batch, results)
+    catalog = classify(batch, ingested)
+    protect_spec(batch, catalog) >> protect >> dbt_prepare(batch) >> marts
 
 
 crm_governance()

@@ -11,8 +11,24 @@ DAGS = Path(__file__).parents[2] / "dags"
 
 
 @pytest.fixture(scope="module")
-def dagbag():
+def dagbag(tmp_path_factory: pytest.TempPathFactory):
+    """The project's DAGs, parsed as Airflow does, after the dbt manifest cosmos reads is built."""
+    import os
+
     from airflow.dag_processing.dagbag import DagBag
+
+    from crmguard.pipeline import build_dbt_manifest
+
+    home = tmp_path_factory.mktemp("dag-home")
+    old = os.environ.get("CRMGUARD_HOME")
+    os.environ["CRMGUARD_HOME"] = str(home)
+    try:
+        build_dbt_manifest({**os.environ})
+    finally:
+        if old is None:
+            os.environ.pop("CRMGUARD_HOME")
+        else:
+            os.environ["CRMGUARD_HOME"] = old
 
     return DagBag(dag_folder=str(DAGS))
 
@@ -31,6 +47,10 @@ def test_task_graph(dagbag):
         ("discover", "ingest"),
         ("resolve_batch", "reconcile"),
         ("ingest", "reconcile"),
+        ("reconcile", "classify"),
+        ("classify", "protect_spec"),
+        ("protect_spec", "protect"),
+        ("protect", "dbt_prepare"),
     }
     assert expected <= edges
     assert dag.params["batch_date"] is None and "landing" in dag.params
@@ -41,12 +61,40 @@ def test_retries_and_writer_pool(dagbag):
     for t in dag.tasks:
         assert t.retries >= 1, f"{t.task_id} has no retries"
     assert dag.get_task("reconcile").pool == "duckdb_writer"
+    assert dag.get_task("classify").pool == "duckdb_writer"  # writes governance.catalog_history
+    protect = dag.get_task("protect")
+    assert protect.task_type == "SparkSubmitOperator"
+    assert protect._conn_id == "spark_default"
+
+
+def test_dbt_runs_in_cosmos_group_one_task_per_model(dagbag):
+    dag = dagbag.dags["crm_governance"]
+    # ephemeral models render as EmptyOperator: nothing runs, nothing writes
+    dbt_tasks = [
+        t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_type != "EmptyOperator"
+    ]
+    ids = {t.task_id for t in dbt_tasks}
+    for model in ("customer_360", "marketing_audience", "marketing_message_log", "field_inventory"):
+        assert any(i.startswith(f"dbt.{model}") for i in ids), ids
+    assert {t.task_id: t.pool for t in dbt_tasks if t.pool != "duckdb_writer"} == {}
+    assert all("Build" in t.task_type for t in dbt_tasks if not t.task_id.endswith("seed"))
+    first = [t for t in dbt_tasks if not (t.upstream_task_ids & ids)]
+    assert all("dbt_prepare" in t.upstream_task_ids for t in first)
     assert dag.get_task("ingest").pool != "duckdb_writer"  # mapped tasks write Parquet only
 
 
 def test_no_work_at_parse_time():
     """Top-level imports of DAG files are only Airflow and the standard library."""
-    allowed = {"__future__", "datetime", "airflow.sdk"}
+    allowed = {
+        "__future__",
+        "datetime",
+        "sys",
+        "pathlib",
+        "airflow.sdk",
+        "airflow.providers.apache.spark.operators.spark_submit",
+        "cosmos",
+        "cosmos.constants",
+    }
     for path in DAGS.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:

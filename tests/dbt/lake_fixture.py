@@ -156,7 +156,15 @@ COLUMNS: dict[str, dict[str, tuple]] = {
         "purpose": _pass(),
         "content_template": ("FREE_TEXT_PII", "C2", "pass", "scrubbed", None, "scrubbed", None),
         "data_fields_used": _pass(),
-        "approved_by": _pass(),
+        "approved_by": (
+            "PERSON_NAME",
+            "C2",
+            "restricted_generalise",
+            "generalised",
+            ["approved_by_masked"],
+            "clear",
+            None,
+        ),
         "approved_at": _pass(),
     },
     "marketing_messages": {
@@ -279,16 +287,23 @@ select c.*,
 from (values {CONSENTS_ROWS}) c({CONSENTS_COLUMNS})
 """
 
-CAMPAIGNS = """
+CAMPAIGNS_RESTRICTED = """
 select * from (values
-  ('CP1', '春季短信', 'marketing_sms', '回复TD退订 <CN_MOBILE>', 'mobile,member_tier', 'ops',
+  ('CP1', '春季短信', 'marketing_sms', '回复TD退订 <CN_MOBILE>', 'mobile,member_tier', '王芳',
    timestamptz '2026-02-01 00:00:00+00'),
-  ('CP2', '邮件周刊', 'marketing_email', '点击退订', 'email', 'ops',
+  ('CP2', '邮件周刊', 'marketing_email', '点击退订', 'email', '王芳',
    timestamptz '2026-02-01 00:00:00+00'),
-  ('CP3', '推送', 'marketing_push', '新品', 'gps_location', 'ops',
+  ('CP3', '推送', 'marketing_push', '新品', 'gps_location', '李强',
    timestamptz '2026-02-01 00:00:00+00')
 ) t(campaign_id, name, purpose, content_template, data_fields_used, approved_by, approved_at)
 """
+
+# the approver's name is PERSON_NAME (C2): generalised in protected, as the demo data classifies
+CAMPAIGNS_PROTECTED = (
+    "select * exclude (approved_by), left(approved_by, 1) || '*' as approved_by_masked from ("
+    + CAMPAIGNS_RESTRICTED
+    + ")"
+)
 
 MESSAGES = f"""
 select * from (values
@@ -324,14 +339,14 @@ TABLES: dict[str, dict[str, str]] = {
     "protected": {
         "customers": CUSTOMERS_PROTECTED,
         "consents": CONSENTS_PROTECTED,
-        "campaigns": CAMPAIGNS,
+        "campaigns": CAMPAIGNS_PROTECTED,
         "marketing_messages": MESSAGES,
         "orders": ORDERS,
     },
     "restricted": {
         "customers": CUSTOMERS_RESTRICTED,
         "consents": CONSENTS_RESTRICTED,
-        "campaigns": CAMPAIGNS,
+        "campaigns": CAMPAIGNS_RESTRICTED,
         "marketing_messages": MESSAGES,
         "orders": ORDERS,
     },

@@ -10,7 +10,7 @@ renamed as (
         purpose,
         content_template,
         data_fields_used,
-        approved_by,
+        approved_by_masked,
         approved_at,
         _batch_date,
         _key_version

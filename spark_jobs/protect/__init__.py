@@ -1,0 +1,1 @@
+"""The protect job: raw Parquet + catalog + policy → protected, restricted and vault outputs."""

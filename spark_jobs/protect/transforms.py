@@ -1,0 +1,383 @@
+"""Pure DataFrame → DataFrame transforms of the protect job, all native Spark expressions.
+
+Nothing here reads files or key files: key material arrives as a one-row DataFrame of HMAC pads
+(``keys``) that callers cross-join, so no key byte ever appears in SQL text, plans or conf.
+The Python reference of :func:`normalise` and :func:`keyed_token` is ``crmguard.keyring``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from classification.policy import CUSTOMER_ID, DisplayMask, Generalise, Policy
+
+# NFKC on the full-width ASCII block (U+FF01–FF5E) and the ideographic space is a fixed shift:
+# a native `translate` gives the same result as Python's unicodedata.normalize("NFKC", …) there
+_FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_HALFWIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+_ID_ENTITIES = ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "BANK_CARD", CUSTOMER_ID)
+LINEAGE = ("_source_file", "_source_line", "_batch_date")
+KEY_VERSION = "_key_version"
+CUSTOMER_TOKEN = "customer_token"
+REDACTED = "***"
+
+
+# -- normalisation and keyed tokens ----------------------------------------------------------
+
+
+def normalise(value: Column, entity: str | None = None) -> Column:
+    """Canonical form of a value before tokenising (same as ``crmguard.keyring.normalise``)."""
+    text = F.regexp_replace(
+        F.translate(value.cast("string"), _FULLWIDTH, _HALFWIDTH), r"^\s+|\s+$", ""
+    )
+    if entity in _ID_ENTITIES:
+        return F.upper(F.regexp_replace(text, r"[\s\-]", ""))
+    if entity == "CN_MOBILE":
+        digits = F.regexp_replace(text, r"[\s\-()]", "")
+        return F.regexp_replace(digits, r"^(?:\+86|0086|86)(?=1\d{10}$)", "")
+    if entity == "EMAIL":
+        return F.lower(text)
+    if entity == "GEO_LOCATION":
+        return F.regexp_replace(text, r"\s", "")
+    return text
+
+
+def hmac_sha256(message: Column, ipad: Column, opad: Column) -> Column:
+    """HMAC-SHA256 (RFC 2104) composed from native ``sha2``: H(K^opad ‖ H(K^ipad ‖ m)), hex."""
+    inner = F.unhex(F.sha2(F.concat(ipad, message.cast("binary")), 256))
+    return F.sha2(F.concat(opad, inner), 256)
+
+
+def keyed_token(value: Column, entity: str | None = None, normalised: bool = False) -> Column:
+    """Token of a value; needs the ``token_ipad``/``token_opad`` columns of the keys row."""
+    return F.when(
+        value.isNotNull(),
+        hmac_sha256(
+            value if normalised else normalise(value, entity),
+            F.col("token_ipad"),
+            F.col("token_opad"),
+        ),
+    )
+
+
+def salt_id(customer_id: Column, normalised: bool = False) -> Column:
+    """Index of a customer's salt; its key never rotates (``salt_ipad``/``salt_opad``)."""
+    v = customer_id if normalised else normalise(customer_id, CUSTOMER_ID)
+    return hmac_sha256(v, F.col("salt_ipad"), F.col("salt_opad"))
+
+
+# -- display masks (vault_token_mask) --------------------------------------------------------
+
+
+def display_mask(value: Column, entity: str, mask: DisplayMask, normalised: bool = False) -> Column:
+    """What restricted readers and analysts see of a vaulted value, e.g. ``138****5678``."""
+    v = value if normalised else normalise(value, entity)
+    if mask.redact:
+        return F.when(v.isNotNull(), F.lit(REDACTED))
+    if mask.geo_round_decimals is not None:
+        # "lat,lon" rounded: one decimal ≈ 11 km of latitude
+        parts = F.split(v, ",")
+        lat = F.round(parts.getItem(0).try_cast("double"), mask.geo_round_decimals)
+        lon = F.round(parts.getItem(1).try_cast("double"), mask.geo_round_decimals)
+        return F.when(lat.isNotNull() & lon.isNotNull(), F.concat_ws(",", lat, lon))
+    n = F.length(v)
+    first, last = mask.keep_first, mask.keep_last
+    # too short to keep both ends without revealing (almost) everything: mask it all
+    hidden = F.repeat(F.lit(mask.mask_char), n)
+    kept = F.concat(
+        v.substr(F.lit(1), F.lit(first)),
+        F.repeat(F.lit(mask.mask_char), n - first - last),
+        F.when(F.lit(last) > 0, v.substr(n - last + 1, F.lit(last))).otherwise(F.lit("")),
+    )
+    return F.when(v.isNull(), None).when(n <= first + last, hidden).otherwise(kept)
+
+
+# -- generalisation (restricted_generalise) --------------------------------------------------
+
+_PROVINCE = r"^(.{2,8}?(?:省|自治区|特别行政区))?(.{1,10}?(?:市|自治州|地区|盟))?"
+
+
+def _edge(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def band_label(value: Column, edges: list[float]) -> Column:
+    """Band of a number by the policy's edges: "<350", "[550,650)", ">=950"."""
+    expr = F.when(value.isNull(), None).when(value < edges[0], F.lit(f"<{_edge(edges[0])}"))
+    for low, high in pairwise(edges):
+        expr = expr.when(value < high, F.lit(f"[{_edge(low)},{_edge(high)})"))
+    return expr.otherwise(F.lit(f">={_edge(edges[-1])}"))
+
+
+def generalise(value: Column, rule: Generalise) -> Column:
+    """The analysts' (protected) form of a restricted value."""
+    if rule.kind == "surname":
+        name = F.trim(value.cast("string"))
+        return F.when(F.length(name) > 0, F.concat(F.substring(name, 1, 1), F.lit("*")))
+    if rule.kind == "email":
+        email = F.lower(F.trim(value.cast("string")))
+        local = F.substring_index(email, "@", 1)
+        domain = F.substring_index(email, "@", -1)
+        return (
+            F.when(email.isNull(), None)
+            .when(email.contains("@"), F.concat(F.substring(local, 1, 1), F.lit("***@"), domain))
+            .otherwise(F.lit(REDACTED))
+        )
+    if rule.kind == "province_city":
+        address = F.trim(value.cast("string"))
+        region = F.concat(
+            F.regexp_extract(address, _PROVINCE, 1), F.regexp_extract(address, _PROVINCE, 2)
+        )
+        return F.when(F.length(region) > 0, region)
+    if rule.kind == "year":
+        return F.year(value.cast("date"))
+    if rule.kind == "ipv4_prefix":
+        octets = (rule.prefix or 0) // 8
+        if (rule.prefix or 0) % 8 or not 1 <= octets <= 3:
+            raise ValueError(f"ipv4_prefix {rule.prefix}: only /8, /16 and /24 are supported")
+        kept = r"\.".join([r"\d{1,3}"] * octets)
+        head = F.regexp_extract(F.trim(value.cast("string")), rf"^({kept})(?:\.\d{{1,3}})+$", 1)
+        zeros = ".0" * (4 - octets)
+        return F.when(F.length(head) > 0, F.concat(head, F.lit(f"{zeros}/{rule.prefix}")))
+    if rule.kind == "band":
+        return band_label(value, list(rule.edges or []))
+    return F.when(value.isNotNull(), F.lit(REDACTED))  # redact
+
+
+def generalised_name(column: str, rule: Generalise) -> str:
+    """Output column of a generalised value: suffix by kind (docs/protection.md)."""
+    if rule.kind == "band":
+        return f"{column}_band"
+    if rule.kind == "year":
+        return f"{column.removesuffix('_date')}_year"
+    if rule.kind == "ipv4_prefix":
+        return f"{column.removesuffix('_address')}_prefix"
+    if rule.kind == "province_city":
+        return f"{column}_region"
+    return f"{column}_masked"
+
+
+def birth_date_from_id(resident_id: Column, normalised: bool = False) -> Column:
+    """Date of birth encoded in an 18- or 15-digit resident ID (null when it is not one)."""
+    v = resident_id if normalised else normalise(resident_id, "CN_RESIDENT_ID")
+    digits = F.when(v.rlike(r"^\d{17}[\dX]$"), F.substring(v, 7, 8)).when(
+        v.rlike(r"^\d{15}$"), F.concat(F.lit("19"), F.substring(v, 7, 6))
+    )
+    return F.try_to_timestamp(digits, F.lit("yyyyMMdd")).cast("date")
+
+
+# -- per-table plan ------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnOutcome:
+    """What one source column became in one zone (the ``_protection.json`` row)."""
+
+    outputs: list[str]
+    form: str  # token|mask|band|generalised|clear|scrubbed|dropped
+    entity: str
+    tier: str
+    protection: str
+
+
+@dataclass
+class TablePlan:
+    """The protected and restricted projections of one table, plus what goes to the vault."""
+
+    protected: list[Column] = field(default_factory=list)
+    restricted: list[Column] = field(default_factory=list)
+    protected_outcomes: dict[str, ColumnOutcome] = field(default_factory=dict)
+    restricted_outcomes: dict[str, ColumnOutcome] = field(default_factory=dict)
+    vault_columns: dict[str, str] = field(default_factory=dict)  # column -> entity
+    free_text: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    customer_column: str | None = None
+    birth_date_from_id: bool = False
+    restricted_only: list[Column] = field(default_factory=list)
+    normalised: dict[str, str] = field(default_factory=dict)  # column -> entity
+    lineage: list[str] = field(default_factory=list)
+
+    def names(self, zone: str) -> list[str]:
+        """Output column names of ``zone`` in order (from the recorded outcomes)."""
+        outcomes = getattr(self, f"{zone}_outcomes").values()
+        tail = [c for c in self.lineage if zone == "restricted" or c == "_batch_date"]
+        return [o for outcome in outcomes for o in outcome.outputs] + tail + [KEY_VERSION]
+
+
+def normalised_col(column: str) -> Column:
+    """The once-normalised copy of a tokenised column (added by :func:`protect_wide`)."""
+    return F.col(f"`__n_{column}`")
+
+
+def token_column_name(column: str) -> str:
+    return CUSTOMER_TOKEN if column == "customer_id" else f"{column.removesuffix('_id')}_token"
+
+
+def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Policy) -> TablePlan:
+    """Decide every column's outputs from the catalog and the policy (fail closed)."""
+    plan = TablePlan()
+    lineage = [c for c in LINEAGE if c in columns]
+    for column in columns:
+        if column in LINEAGE:
+            continue
+        entry = catalog_columns.get(column)
+        entity = (entry or {}).get("entity", "UNCLASSIFIED")
+        confidence = float((entry or {}).get("confidence", 0.0))
+        known = entry is not None and entity in policy.entities
+        protection = policy.protection_of(entity) if known else "drop"
+        # either side saying drop wins: new, unclassified or low-confidence columns never leak
+        if (
+            not known
+            or (entry or {}).get("protection") == "drop"
+            or (confidence < policy.confidence_floor and protection != "token_key")
+        ):
+            protection = "drop"
+        tier = policy.tier_of(entity) if known else "—"
+        col = F.col(f"`{column}`")
+
+        def record(
+            zone: str,
+            outputs: list[str],
+            form: str,
+            *,
+            column: str = column,
+            entity: str = entity,
+            tier: str = tier,
+            protection: str = protection,
+        ) -> None:
+            outcome = ColumnOutcome(outputs, form, entity, tier, protection)
+            getattr(plan, f"{zone}_outcomes")[column] = outcome
+
+        if protection == "drop":
+            plan.dropped.append(column)
+            record("protected", [], "dropped")
+            record("restricted", [], "dropped")
+        elif protection == "token_key":
+            name = token_column_name(column)
+            if column == "customer_id" or plan.customer_column is None:
+                plan.customer_column = column
+            plan.normalised[column] = CUSTOMER_ID
+            token = keyed_token(normalised_col(column), normalised=True).alias(name)
+            plan.protected.append(token)
+            plan.restricted.append(token)
+            record("protected", [name], "token")
+            record("restricted", [name], "token")
+        elif protection == "vault_token_mask":
+            mask = policy.entity(entity).display_mask
+            assert mask is not None  # the policy model guarantees it for this class
+            names = [f"{column}_token", f"{column}_mask"]
+            outputs = [
+                keyed_token(normalised_col(column), normalised=True).alias(names[0]),
+                display_mask(normalised_col(column), entity, mask, normalised=True).alias(names[1]),
+            ]
+            plan.protected += outputs
+            plan.restricted += outputs
+            plan.vault_columns[column] = entity
+            plan.normalised[column] = entity
+            record("protected", names, "token")
+            record("restricted", names, "token")
+            # age checks near 14 need the full date: restricted keeps it, derived from the ID
+            if entity == "CN_RESIDENT_ID" and not plan.birth_date_from_id:
+                plan.birth_date_from_id = True
+                plan.restricted.append(
+                    birth_date_from_id(normalised_col(column), normalised=True).alias(
+                        "birth_date_from_id"
+                    )
+                )
+                plan.restricted_only.append(plan.restricted[-1])
+                record("restricted", [*names, "birth_date_from_id"], "token")
+        elif protection == "restricted_generalise":
+            rule = policy.entity(entity).generalise
+            assert rule is not None
+            name = generalised_name(column, rule)
+            plan.protected.append(generalise(col, rule).alias(name))
+            plan.restricted.append(col)
+            plan.restricted_only.append(col)
+            record("protected", [name], "band" if rule.kind == "band" else "generalised")
+            record("restricted", [column], "clear")
+        else:  # pass
+            plan.protected.append(col)
+            plan.restricted.append(col)
+            form = "scrubbed" if policy.entity(entity).scrub_free_text else "clear"
+            if form == "scrubbed":
+                plan.free_text.append(column)
+            record("protected", [column], form)
+            record("restricted", [column], form)
+    key_version = F.col(KEY_VERSION)
+    plan.protected += (
+        [F.col("_batch_date"), key_version] if "_batch_date" in lineage else [key_version]
+    )
+    plan.restricted += [F.col(c) for c in lineage] + [key_version]
+    plan.restricted_only += [F.col(c) for c in lineage if c != "_batch_date"]
+    plan.lineage = lineage
+    return plan
+
+
+def apply_plan(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> tuple[DataFrame, DataFrame]:
+    """(protected, restricted) DataFrames of one raw table; ``keys`` is the one-row pads frame."""
+    wide = protect_wide(raw, keys, plan)
+    return wide.select(*plan.names("protected")), wide.select(*plan.names("restricted"))
+
+
+VAULT_SALT_ID = "__salt_id"
+VAULT_ENTRIES = "__vault_entries"
+
+
+def protect_wide(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
+    """Every output of both zones (and the vault's inputs) computed once per row.
+
+    Callers persist it and select each zone from it, so no token is computed twice.
+    """
+    extra: list[Column] = []
+    if plan.customer_column is not None and plan.vault_columns:
+        entries = [
+            F.struct(F.lit(c).alias("column"), F.col(f"`{c}`").cast("string").alias("clear"))
+            for c in plan.vault_columns
+        ]
+        salt = salt_id(normalised_col(plan.customer_column), normalised=True)
+        extra = [salt.alias(VAULT_SALT_ID), F.array(*entries).alias(VAULT_ENTRIES)]
+    # normalise each tokenised column once (a separate projection: Spark does not collapse
+    # projections that would duplicate these regexes), then derive tokens, masks and dates
+    prepared = raw.select(
+        "*",
+        *[
+            normalise(F.col(f"`{c}`"), entity).alias(f"__n_{c}")
+            for c, entity in plan.normalised.items()
+        ],
+    )
+    joined = prepared.crossJoin(F.broadcast(keys))
+    return joined.select(*plan.protected, *plan.restricted_only, *extra)
+
+
+def vault_from_wide(
+    wide: DataFrame, salts: DataFrame, keys: DataFrame, plan: TablePlan
+) -> DataFrame:
+    """Encrypted vault rows: one data key per customer row, then AES-256-GCM per C1 value."""
+    token = token_column_name(plan.customer_column or "customer_id")
+    data_key = F.unhex(hmac_sha256(F.col("salt"), F.col("vault_ipad"), F.col("vault_opad")))
+    per_row = (
+        wide.select(
+            F.col(token).alias(CUSTOMER_TOKEN),
+            F.col(VAULT_SALT_ID).alias("salt_id"),
+            F.col(KEY_VERSION).alias("key_version"),
+            VAULT_ENTRIES,
+        )
+        .join(salts.select("salt_id", "salt"), "salt_id", "inner")
+        .crossJoin(F.broadcast(keys.select("vault_ipad", "vault_opad")))
+        .select(
+            CUSTOMER_TOKEN,
+            "key_version",
+            data_key.alias("data_key"),
+            F.explode(VAULT_ENTRIES).alias("e"),
+        )
+    )
+    return per_row.where(F.col("e.clear").isNotNull()).select(
+        CUSTOMER_TOKEN,
+        F.col("e.column").alias("column"),
+        "key_version",
+        F.aes_encrypt(F.col("e.clear"), F.col("data_key"), F.lit("GCM")).alias("ciphertext"),
+    )

@@ -1,0 +1,191 @@
+"""The protect job end to end on a tiny batch: outputs, fail-closed drops, leak scan, vault,
+crypto-shredding and no key bytes in plans or event logs."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from crmguard import keyring
+from crmguard.paths import layout
+from spark_jobs.protect import io, main, transforms
+from tests.spark_jobs.conftest import BATCH, CUSTOMERS
+
+pytestmark = pytest.mark.spark
+
+C1_COLUMNS = {"id_number": 2, "mobile": 3, "gps_location": 7}
+
+
+def _rows(spark: SparkSession, path: Path) -> list[dict]:
+    return [r.asDict() for r in spark.read.parquet(str(path)).collect()]
+
+
+def test_run_writes_three_zones_and_fails_closed(spark: SparkSession, batch_home: Path) -> None:
+    summary = main.run(BATCH, "seed", spark=spark)
+    lay = layout()
+    assert summary["tables"] == ["customers", "orders"]
+    assert summary["rows_in"] == summary["rows_protected"] == 6
+    assert sorted(summary["dropped_columns"]) == ["customers.secret_note", "orders.remark"]
+
+    protected = spark.read.parquet(str(lay.protected_partition("customers", BATCH)))
+    assert set(protected.columns) == {
+        "customer_token",
+        "name_masked",
+        "id_number_token",
+        "id_number_mask",
+        "mobile_token",
+        "mobile_mask",
+        "email_masked",
+        "address_region",
+        "birth_year",
+        "gps_location_token",
+        "gps_location_mask",
+        "credit_score_band",
+        "annual_income_band",
+        "_batch_date",
+        "_key_version",
+    }
+    restricted = spark.read.parquet(str(lay.restricted_partition("customers", BATCH)))
+    assert {"name", "email", "address", "birth_date", "birth_date_from_id"} <= set(
+        restricted.columns
+    )
+    assert not {"customer_id", "id_number", "mobile", "secret_note"} & set(restricted.columns)
+    first = protected.where("name_masked = '张*'").first()
+    assert first["id_number_mask"] == "110101********1234"
+    assert first["mobile_mask"] == "138****8000"
+    assert first["address_region"] == "广东省深圳市"
+    assert first["customer_token"] == keyring.token_for("C001", "CUSTOMER_ID")
+
+    # marts join on tokens: the order of "Ｃ００１" carries the same token as customer C001
+    orders = spark.read.parquet(str(lay.protected_partition("orders", BATCH)))
+    assert "remark" not in orders.columns
+    assert orders.where(f"customer_token = '{first['customer_token']}'").count() == 2
+
+    manifest = json.loads(
+        (lay.protected_partition("customers", BATCH) / io.PROTECTION_JSON).read_text()
+    )
+    assert manifest["columns"]["mobile"] == {
+        "outputs": ["mobile_token", "mobile_mask"],
+        "form": "token",
+        "entity": "CN_MOBILE",
+        "tier": "C1",
+        "protection": "vault_token_mask",
+    }
+    assert manifest["columns"]["secret_note"]["form"] == "dropped"
+    assert manifest["columns"]["credit_score"]["outputs"] == ["credit_score_band"]
+    # owner-only permissions outside protected
+    for private in (lay.restricted, lay.vault):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+
+
+def test_leak_scan_no_raw_c1_value_in_protected(spark: SparkSession, batch_home: Path) -> None:
+    main.run(BATCH, "seed", spark=spark)
+    raw_values = {str(r[i]) for r in CUSTOMERS for i in C1_COLUMNS.values() if r[i] is not None}
+    raw_values |= {keyring.normalise(v, "CN_MOBILE") for v in raw_values}
+    raw_values |= {r[0] for r in CUSTOMERS}  # the clear customer_id never leaves raw
+    for part in layout().protected.rglob("*.parquet"):
+        text = " ".join(str(v) for row in spark.read.parquet(str(part)).collect() for v in row)
+        leaked = [v for v in raw_values if v in text]
+        assert not leaked, f"{part}: {leaked}"
+        assert not any(v.encode() in part.read_bytes() for v in raw_values)
+
+
+def test_vault_round_trip_and_crypto_shredding(spark: SparkSession, batch_home: Path) -> None:
+    main.run(BATCH, "seed", spark=spark)
+    vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
+    expected = {
+        (keyring.token_for(r[0], "CUSTOMER_ID"), col, str(r[i]))
+        for r in CUSTOMERS
+        for col, i in C1_COLUMNS.items()
+        if r[i] is not None
+    }
+    decrypted = {
+        (
+            v["customer_token"],
+            v["column"],
+            keyring.decrypt_vault_value(v["customer_token"], v["ciphertext"]),
+        )
+        for v in vault
+    }
+    assert decrypted == expected
+    assert {v["key_version"] for v in vault} == {1}
+
+    victim = keyring.token_for("C002", "CUSTOMER_ID")
+    keyring.shred_customer(victim)
+    for v in vault:
+        if v["customer_token"] == victim:
+            with pytest.raises(keyring.ShreddedError):
+                keyring.decrypt_vault_value(v["customer_token"], v["ciphertext"])
+        else:
+            assert keyring.decrypt_vault_value(v["customer_token"], v["ciphertext"])
+    # a re-run keeps everyone else's salt (their old vault entries still decrypt)
+    main.run(BATCH, "seed", spark=spark)
+    other = next(v for v in vault if v["customer_token"] != victim)
+    assert keyring.decrypt_vault_value(other["customer_token"], other["ciphertext"])
+
+
+def test_no_key_bytes_in_plans_or_event_logs(
+    spark: SparkSession, batch_home: Path, event_log_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    main.run(BATCH, "seed", spark=spark)
+    keys = keyring.key_version()
+    doc = json.loads(keyring.key_file().read_text())
+    secrets_hex = [doc["keys"]["1"]["master"], doc["salt_index"]] + [
+        k.hex() for k in (keys.token_key, keys.vault_key, keys.salt_index_key)
+    ]
+    secrets_hex += [p.hex() for k in (keys.token_key, keys.vault_key) for p in keyring.hmac_pads(k)]
+    raw = io.read_raw(spark, "customers", BATCH)
+    plan = transforms.plan_table(
+        raw.columns,
+        {"mobile": {"entity": "CN_MOBILE", "confidence": 1.0}},
+        main.load_policy("seed"),
+    )
+    protected, _ = transforms.apply_plan(raw, io.key_pads(spark), plan)
+    protected.explain(mode="extended")
+    plan_text = capsys.readouterr().out
+    assert "mobile_token" in plan_text  # the plan was printed
+    logs = " ".join(p.read_text(errors="ignore") for p in event_log_dir.rglob("*") if p.is_file())
+    assert "SQLExecution" in logs  # the event log was written
+    for secret in secrets_hex:
+        for variant in (secret, secret.upper()):
+            assert variant not in plan_text
+            assert variant not in logs
+    assert repr(keys) == "KeyVersion(version=1, keys=<redacted>)"
+
+
+def test_dev_keyring_is_private_and_never_overwritten(batch_home: Path) -> None:
+    path = keyring.ensure_dev_keyring()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    before = path.read_bytes()
+    keyring.ensure_dev_keyring()
+    assert path.read_bytes() == before
+
+
+def test_rotation_changes_tokens_and_keeps_salts(spark: SparkSession, batch_home: Path) -> None:
+    main.run(BATCH, "seed", spark=spark)
+    old = keyring.token_for("C001", "CUSTOMER_ID")
+    assert keyring.rotate() == 2
+    summary = main.run(BATCH, "seed", spark=spark)
+    new = keyring.token_for("C001", "CUSTOMER_ID")
+    assert new != old and summary["vault_entries"] == 8
+    protected = spark.read.parquet(str(layout().protected_partition("customers", BATCH)))
+    assert {r["_key_version"] for r in protected.collect()} == {2}
+    assert protected.where(f"customer_token = '{new}'").count() == 1
+    salts = keyring.read_salts()
+    assert salts[old] == salts[new]  # one salt per customer across key versions
+    vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
+    entry = next(v for v in vault if v["customer_token"] == new)
+    assert keyring.decrypt_vault_value(new, entry["ciphertext"], version=2)
+    # shredding by the new token also removes the salt indexed under the old one
+    keyring.shred_customer(new)
+    assert old not in keyring.read_salts()
+
+
+def test_missing_catalog_is_a_clear_error(spark: SparkSession, batch_home: Path) -> None:
+    layout().catalog.unlink()
+    with pytest.raises(io.ProtectInputError, match=r"catalog\.json: catalog not found"):
+        main.run(BATCH, "seed", spark=spark)

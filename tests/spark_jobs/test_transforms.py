@@ -1,0 +1,179 @@
+"""Each protect transform on small frames: tokens vs Python's hmac, masks, generalisations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from decimal import Decimal
+
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from classification.policy import DisplayMask, Generalise, load_policy
+from crmguard import keyring
+from spark_jobs.protect import transforms
+from spark_jobs.protect.io import key_pads
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture
+def keys(spark: SparkSession, crmguard_home, monkeypatch):
+    monkeypatch.delenv(keyring.KEY_FILE_ENV, raising=False)
+    keyring.ensure_dev_keyring()
+    return key_pads(spark)
+
+
+def test_hmac_composed_from_sha2_equals_python_hmac(spark: SparkSession) -> None:
+    # RFC 4231 test case 2 plus a UTF-8 value, against Python's hmac
+    vectors = [(b"Jefe", "what do ya want for nothing?"), (b"k" * 32, "张三13800138000")]
+    for key, message in vectors:
+        ipad, opad = keyring.hmac_pads(key)
+        df = spark.createDataFrame([(message, ipad, opad)], "m string, i binary, o binary")
+        got = df.select(transforms.hmac_sha256(F.col("m"), F.col("i"), F.col("o"))).first()[0]
+        assert got == hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    assert got is not None
+    assert (
+        hmac.new(b"Jefe", b"what do ya want for nothing?", hashlib.sha256).hexdigest()
+        == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entity", "variants"),
+    [
+        (
+            "CN_MOBILE",
+            ["13800138000", "+86 138-0013-8000", "0086 13800138000", "１３８００１３８０００"],
+        ),
+        (
+            "CN_RESIDENT_ID",
+            ["44030519850101002X", "440305 19850101 002x", "４４０３０５１９８５０１０１００２Ｘ"],
+        ),
+        ("CUSTOMER_ID", ["C001", "Ｃ００１", " c001 "]),
+    ],
+)
+def test_tokens_equal_python_reference_and_across_spellings(
+    spark: SparkSession,
+    keys,
+    entity: str,
+    variants: list[str],
+) -> None:
+    df = spark.createDataFrame([(v,) for v in variants], "v string").crossJoin(keys)
+    tokens = [r[0] for r in df.select(transforms.keyed_token(F.col("v"), entity)).collect()]
+    assert len(set(tokens)) == 1  # same value from two sources -> same token
+    assert tokens[0] == keyring.token_for(variants[0], entity)
+    assert all(keyring.token_for(v, entity) == tokens[0] for v in variants)
+    # deterministic across runs (a fresh keys frame, same key file)
+    again = df.select(transforms.keyed_token(F.col("v"), entity)).first()[0]
+    assert again == tokens[0]
+    # a different value gives a different token
+    assert keyring.token_for(variants[0] + "1", entity) != tokens[0]
+
+
+@pytest.mark.parametrize(
+    ("entity", "mask", "value", "expected"),
+    [
+        (
+            "CN_RESIDENT_ID",
+            DisplayMask(keep_first=6, keep_last=4),
+            "110101199003071234",
+            "110101********1234",
+        ),
+        (
+            "BANK_CARD",
+            DisplayMask(keep_first=6, keep_last=4),
+            "6222 0212 3456 7890",
+            "622202******7890",
+        ),
+        ("CN_MOBILE", DisplayMask(keep_first=3, keep_last=4), "+86 138-5555-5678", "138****5678"),
+        ("CN_PASSPORT", DisplayMask(keep_first=1, keep_last=3), "E12345678", "E*****678"),
+        ("CN_MOBILE", DisplayMask(keep_first=3, keep_last=4), "12345", "*****"),
+        ("GEO_LOCATION", DisplayMask(geo_round_decimals=1), "22.543096, 114.057865", "22.5,114.1"),
+        ("HEALTH", DisplayMask(redact=True), "糖尿病", "***"),
+        ("CN_MOBILE", DisplayMask(keep_first=3, keep_last=4), None, None),
+    ],
+)
+def test_display_masks(spark: SparkSession, entity, mask, value, expected) -> None:
+    df = spark.createDataFrame([(value,)], "v string")
+    got = df.select(transforms.display_mask(F.col("v"), entity, mask).alias("m"))
+    assertDataFrameEqual(got, spark.createDataFrame([(expected,)], "m string"))
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "expected"),
+    [
+        (Generalise(kind="surname"), "张三", "张*"),
+        (Generalise(kind="email"), "Alice@QQ.com", "a***@qq.com"),
+        (Generalise(kind="province_city"), "广东省深圳市南山区科技园1号", "广东省深圳市"),
+        (Generalise(kind="province_city"), "北京市朝阳区建国路88号", "北京市"),
+        (
+            Generalise(kind="province_city"),
+            "内蒙古自治区呼和浩特市新城区",
+            "内蒙古自治区呼和浩特市",
+        ),
+        (Generalise(kind="ipv4_prefix", prefix=24), "192.168.10.77", "192.168.10.0/24"),
+        (Generalise(kind="ipv4_prefix", prefix=24), "not an ip", None),
+        (Generalise(kind="redact"), "已婚", "***"),
+    ],
+)
+def test_generalise_strings(spark: SparkSession, rule, value, expected) -> None:
+    df = spark.createDataFrame([(value,)], "v string")
+    got = df.select(transforms.generalise(F.col("v"), rule).alias("g"))
+    assertDataFrameEqual(got, spark.createDataFrame([(expected,)], "g string"))
+
+
+def test_bands_and_year(spark: SparkSession) -> None:
+    edges = load_policy("seed").entity("CREDIT_SCORE").generalise.edges
+    df = spark.createDataFrame(
+        [
+            (340, dt.date(1990, 3, 7)),
+            (550, dt.date(2001, 1, 1)),
+            (649, None),
+            (950, None),
+            (None, None),
+        ],
+        "score int, born date",
+    )
+    got = df.select(
+        transforms.band_label(F.col("score"), edges).alias("score_band"),
+        transforms.generalise(F.col("born"), Generalise(kind="year")).alias("birth_year"),
+    )
+    expected = spark.createDataFrame(
+        [("<350", 1990), ("[550,650)", 2001), ("[550,650)", None), (">=950", None), (None, None)],
+        "score_band string, birth_year int",
+    )
+    assertDataFrameEqual(got, expected)
+    money = spark.createDataFrame([(Decimal("120000.00"),)], "v decimal(18,2)")
+    income = load_policy("seed").entity("INCOME").generalise.edges
+    assert money.select(transforms.band_label(F.col("v"), income)).first()[0] == "[100000,200000)"
+
+
+def test_birth_date_from_resident_id(spark: SparkSession) -> None:
+    df = spark.createDataFrame(
+        [("110101199003071234",), ("110101800307123",), ("E12345678",), ("110101199013071234",)],
+        "v string",
+    )
+    got = df.select(transforms.birth_date_from_id(F.col("v")).alias("d"))
+    expected = spark.createDataFrame(
+        [(dt.date(1990, 3, 7),), (dt.date(1980, 3, 7),), (None,), (None,)], "d date"
+    )
+    assertDataFrameEqual(got, expected)
+
+
+def test_output_names_by_kind() -> None:
+    assert transforms.generalised_name("birth_date", Generalise(kind="year")) == "birth_year"
+    assert (
+        transforms.generalised_name("ip", Generalise(kind="ipv4_prefix", prefix=24)) == "ip_prefix"
+    )
+    assert (
+        transforms.generalised_name("address", Generalise(kind="province_city")) == "address_region"
+    )
+    assert transforms.generalised_name("name", Generalise(kind="surname")) == "name_masked"
+    assert (
+        transforms.generalised_name("credit_score", Generalise(kind="band", edges=[1, 2]))
+        == "credit_score_band"
+    )
