@@ -13,7 +13,7 @@ from pathlib import Path
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import LoadMode, TestBehavior
+from cosmos.constants import LoadMode, TestBehavior, TestIndirectSelection
 
 DUCKDB_WRITER_POOL = "duckdb_writer"  # one slot: DuckDB files take one writer at a time
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -117,9 +117,15 @@ def crm_governance():
             target_name="duckdb",
             profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(dbt_executable_path=Path(sys.executable).with_name("dbt")),
+        # a test spanning two models (relationships) runs once both exist, as its own task
+        execution_config=ExecutionConfig(
+            dbt_executable_path=Path(sys.executable).with_name("dbt"),
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+        ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={
             "pool": DUCKDB_WRITER_POOL,  # every dbt task writes warehouse/*.duckdb

@@ -25,6 +25,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess
     gen = [*CRMGUARD, "generate", "--out", str(landing), "--customers", "200", "--seed", "7",
            "--batch-date", BATCH]  # fmt: skip
     subprocess.run(gen, env=env, check=True, capture_output=True, text=True)
+    # a development keyring, as `make demo` makes (production keys come from CRMGUARD_KEY_FILE)
+    subprocess.run([*CRMGUARD, "keys", "init"], env=env, check=True, capture_output=True)
     run = subprocess.run(
         [*CRMGUARD, "run", "--landing", str(landing), "--batch-date", BATCH],
         env=env, capture_output=True, text=True, timeout=900,

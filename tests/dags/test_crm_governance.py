@@ -77,7 +77,11 @@ def test_dbt_runs_in_cosmos_group_one_task_per_model(dagbag):
     for model in ("customer_360", "marketing_audience", "marketing_message_log", "field_inventory"):
         assert any(i.startswith(f"dbt.{model}") for i in ids), ids
     assert {t.task_id: t.pool for t in dbt_tasks if t.pool != "duckdb_writer"} == {}
-    assert all("Build" in t.task_type for t in dbt_tasks if not t.task_id.endswith("seed"))
+    builds = [t for t in dbt_tasks if t.task_type == "DbtBuildLocalOperator"]
+    detached = [t for t in dbt_tasks if t.task_type == "DbtTestLocalOperator"]
+    assert len(builds) + len(detached) == len(dbt_tasks)
+    # tests spanning two models run as their own task once every parent is built
+    assert detached and all(len(t.upstream_task_ids & ids) >= 2 for t in detached)
     first = [t for t in dbt_tasks if not (t.upstream_task_ids & ids)]
     assert all("dbt_prepare" in t.upstream_task_ids for t in first)
     assert dag.get_task("ingest").pool != "duckdb_writer"  # mapped tasks write Parquet only
