@@ -65,6 +65,11 @@ def where_things_are(batch_date: str, elapsed_s: float) -> str:
             ("restricted (C2 in clear, 0700)", f"{rel(lay.restricted)}/<source>/{part}/"),
             ("vault (C1 encrypted, 0700)", f"{rel(lay.vault)}/"),
         ]
+    if lay.warehouse_db.exists():
+        places += [
+            ("dbt marts (built, not yet published)", f"marts.* in {rel(lay.warehouse_db)}"),
+            ("restricted marts", f"restricted_marts.* in {rel(lay.restricted_db)}"),
+        ]
     width = max(len(label) for label, _ in places)
     lines = ["", f"CRM Guard demo finished in {elapsed_s:.0f}s, batch {batch_date}"]
     lines += [f"  {label:<{width}} : {where}" for label, where in places]
@@ -77,9 +82,12 @@ def where_things_are(batch_date: str, elapsed_s: float) -> str:
         f"select source, kind, count(*) from read_parquet('{quarantine}',"
         " hive_partitioning=false) group by all order by all"
     )
+    marts_sql = "select * from marts.marketing_message_log limit 5"
     lines += [
         "",
         "Look at it (DuckDB):",
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel(lay.warehouse_db)}',"
+        f" read_only=True).sql('{marts_sql}'))\"",
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel(lay.warehouse_db)}',"
         f" read_only=True).sql('{recon_sql}'))\"",
         f'  .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"{quarantine_sql}\\"))"',

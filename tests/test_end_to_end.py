@@ -65,3 +65,40 @@ def test_run_writes_governance_tables_owner_only(demo_run):
             "select count(*) from governance.reconciliation where batch_date = ?", [BATCH]
         ).fetchone()[0]
     assert n_files == len(list((home / "landing" / BATCH).glob("*.*"))) - 1  # minus expected.json
+
+
+@pytest.mark.slow
+def test_run_builds_marts_without_clear_c1(demo_run):
+    """The dbt task group ran: marts exist, and no raw mobile/resident ID/card reached them."""
+    home, run = demo_run
+    assert run.returncode == 0
+    raw = home / "lake" / "raw" / "customers" / f"batch_date={BATCH}" / "*.parquet"
+    with duckdb.connect(str(home / "warehouse" / "crm.duckdb"), read_only=True) as con:
+        customers = con.execute(f"select count(*) from read_parquet('{raw}')").fetchone()[0]
+        assert con.execute("select count(*) from marts.customer_360").fetchone()[0] == customers
+        clear = {
+            v
+            for (row,) in con.execute(
+                f"select [mobile, id_number, bank_card_no] from read_parquet('{raw}')"
+            ).fetchall()
+            for v in row
+            if v
+        }
+        for table in ("customer_360", "marketing_audience", "marketing_message_log"):
+            rows = con.execute(f"select * from marts.{table}").fetchall()
+            cells = {str(c) for r in rows for c in r if c is not None}
+            assert not (cells & clear), f"clear C1 value in marts.{table}"
+
+
+@pytest.mark.slow
+def test_no_key_material_in_airflow_logs(demo_run):
+    home, run = demo_run
+    keyring = json.loads((home / ".secrets" / "keyring.json").read_text())
+    secrets = [v["master"] for v in keyring["keys"].values()] + [keyring["salt_index"]]
+    logs = [p for p in (home / "airflow_home" / "logs").rglob("*") if p.is_file()]
+    assert logs, "the DAG run left no logs to check"
+    for path in logs:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in secrets:
+            assert secret not in text and secret.upper() not in text, f"key material in {path}"
+    assert all(secret not in run.stdout + run.stderr for secret in secrets)
