@@ -102,3 +102,29 @@ def test_no_key_material_in_airflow_logs(demo_run):
         for secret in secrets:
             assert secret not in text and secret.upper() not in text, f"key material in {path}"
     assert all(secret not in run.stdout + run.stderr for secret in secrets)
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_dbt_spark_target_on_the_demo_batch(demo_run, tmp_path: Path):
+    """`dbt build --target spark` passes on the demo batch and links the same consents."""
+    home, run = demo_run
+    assert run.returncode == 0
+    project = Path(__file__).parents[1] / "dbt_project"
+    env = {**os.environ, "CRMGUARD_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    dbt = Path(sys.executable).with_name("dbt")
+    build = subprocess.run(
+        [str(dbt), "build", "--target", "spark", "--project-dir", str(project),
+         "--profiles-dir", str(project), "--vars", f"{{batch_date: '{BATCH}'}}",
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-4000:]
+    spark_tables = home / ".spark" / "spark-warehouse" / "marts.db" / "marketing_message_log"
+    query = "select message_id, consent_id from read_parquet(?) order by message_id"
+    spark_rows = duckdb.connect().execute(query, [f"{spark_tables}/*.parquet"]).fetchall()
+    with duckdb.connect(str(home / "warehouse" / "crm.duckdb"), read_only=True) as con:
+        duck_rows = con.execute(
+            "select message_id, consent_id from marts.marketing_message_log order by message_id"
+        ).fetchall()
+    assert spark_rows == duck_rows and len(duck_rows) > 0
