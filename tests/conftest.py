@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -13,6 +14,8 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="crmguard-airflow-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).parents[1] / "dags"))
+# py4j logs "Closing down clientserver connection" from __del__ after pytest closed its streams
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture
