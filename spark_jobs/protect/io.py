@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from crmguard import keyring
 from crmguard.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensure_private_dir, layout
-from spark_jobs.protect.transforms import TablePlan, hmac_sha256
+from spark_jobs.protect.transforms import VAULT_SALT_ID, TablePlan, hmac_sha256
 
 PROTECTION_JSON = "_protection.json"
 SALT_BYTES = keyring.SALT_BYTES
@@ -79,55 +80,93 @@ def key_pads(spark: SparkSession, version: int | None = None) -> DataFrame:
     return spark.createDataFrame(spark.sparkContext.parallelize([row], 1), schema)
 
 
-def _fresh_salts(spark: SparkSession, salt_ids: Column) -> tuple[DataFrame, Column]:
-    """A fresh unpredictable salt per customer: HMAC(run nonce, salt_id), natively.
+def _nonce_pads(spark: SparkSession) -> DataFrame:
+    """One-row frame of HMAC pads of a fresh run nonce, built from an RDD like the key pads.
 
-    The nonce is 32 random bytes from os.urandom, used for this call only and never stored
+    The nonce is 32 random bytes from os.urandom, used for this run only and never stored
     (Spark's rand/uuid are seeded PRNGs, and a Python UDF per row would be slow); without it
     a deleted salt cannot be recomputed, which is what crypto-shredding relies on.
     """
     ipad, opad = keyring.hmac_pads(os.urandom(32))
-    nonce = spark.createDataFrame(
+    return spark.createDataFrame(
         spark.sparkContext.parallelize([(ipad, opad)], 1), "nonce_ipad binary, nonce_opad binary"
     )
-    return nonce, F.substring(
+
+
+def _fresh_salt(salt_ids: Column) -> Column:
+    """A new customer's salt: HMAC(run nonce, salt_id)[:16], natively (needs the nonce pads)."""
+    return F.substring(
         F.unhex(hmac_sha256(salt_ids, F.col("nonce_ipad"), F.col("nonce_opad"))), 1, SALT_BYTES
     )
 
 
-def read_salts(spark: SparkSession) -> DataFrame:
+SALT_SCHEMA = "salt_id string, customer_token string, key_version int, salt binary"
+
+
+def read_salts(spark: SparkSession, files: list[Path] | None = None) -> DataFrame:
+    """The salt store (or exactly ``files`` of it: a snapshot that later appends do not
+    change)."""
     store = keyring.salt_store()
-    schema = "salt_id string, customer_token string, key_version int, salt binary"
-    if not store.is_dir() or not any(store.glob("*.parquet")):
-        return spark.createDataFrame([], schema)
-    return spark.read.schema(schema).parquet(str(store))
+    if files is None:
+        files = sorted(store.glob("*.parquet")) if store.is_dir() else []
+    if not files:
+        return spark.createDataFrame([], SALT_SCHEMA)
+    return spark.read.schema(SALT_SCHEMA).parquet(*[str(f) for f in files])
 
 
-def ensure_salts(spark: SparkSession, links: DataFrame) -> DataFrame:
-    """Give every customer a salt (new ones random) and index it under today's token; returns
-    the store's (salt_id, salt) after the update."""
+@dataclass
+class SaltSource:
+    """Where each customer's salt comes from in this run: the store as it was before the run
+    (``known``, None when it was empty) and, for everyone else, the run nonce's fresh salt.
+
+    ``attach`` gives the same salt the store now holds, without re-reading and joining the
+    updated store (an empty store needs no join at all).
+    """
+
+    known: DataFrame | None
+    nonce: DataFrame
+
+    def attach(self, rows: DataFrame, salt_id: str = VAULT_SALT_ID) -> DataFrame:
+        """``rows`` plus a ``salt`` column for its ``salt_id`` column."""
+        with_nonce = rows.crossJoin(F.broadcast(self.nonce))
+        fresh = _fresh_salt(F.col(salt_id))
+        if self.known is None:
+            return with_nonce.select(*rows.columns, fresh.alias("salt"))
+        known = self.known.withColumnRenamed("salt_id", "__known_salt_id")
+        return with_nonce.join(known, F.col(salt_id) == F.col("__known_salt_id"), "left").select(
+            *rows.columns, F.coalesce(F.col("salt"), fresh).alias("salt")
+        )
+
+
+def ensure_salts(spark: SparkSession, links: DataFrame) -> SaltSource:
+    """Give every customer in ``links`` (salt_id, customer_token, key_version) a salt (new
+    ones random) indexed under today's token; returns where this run's salts come from."""
     store = keyring.salt_store()
     ensure_private_dir(store)
-    existing = read_salts(spark)
-    known = existing.select("salt_id", "salt").distinct()
-    missing = links.join(
-        existing.select("salt_id", "customer_token"), ["salt_id", "customer_token"], "left_anti"
-    )
-    nonce, fresh = _fresh_salts(spark, F.col("salt_id"))
-    new_rows = (
-        missing.join(known, "salt_id", "left")
-        .crossJoin(F.broadcast(nonce))
-        .select(
-            "salt_id",
-            "customer_token",
-            F.col("key_version").cast("int").alias("key_version"),
-            F.coalesce(F.col("salt"), fresh).alias("salt"),
+    before = sorted(store.glob("*.parquet"))
+    nonce = _nonce_pads(spark)
+    if before:
+        existing = read_salts(spark, before)
+        known = existing.select("salt_id", "salt").distinct()
+        missing = links.join(
+            existing.select("salt_id", "customer_token"),
+            ["salt_id", "customer_token"],
+            "left_anti",
         )
+        source = SaltSource(known, nonce)
+    else:
+        missing = links
+        source = SaltSource(None, nonce)
+    new_rows = source.attach(missing, "salt_id").select(
+        "salt_id",
+        "customer_token",
+        F.col("key_version").cast("int").alias("key_version"),
+        "salt",
     )
-    new_rows.write.mode("append").parquet(str(store))
+    _parquet_writer(new_rows).mode("append").parquet(str(store))
     for path in store.glob("*.parquet"):
         os.chmod(path, PRIVATE_FILE_MODE)
-    return read_salts(spark).select("salt_id", "salt").distinct()
+    return source
 
 
 def _outcomes_json(outcomes: dict, zone: str, source: str, batch_date: str, meta: dict) -> str:
@@ -153,6 +192,19 @@ def _outcomes_json(outcomes: dict, zone: str, source: str, batch_date: str, meta
     )
 
 
+# columns of unique, high-entropy values: a Parquet dictionary is built for nothing and then
+# thrown away once it grows past the page limit
+_UNIQUE_SUFFIXES = ("_token", "salt_id", "salt", "ciphertext")
+
+
+def _parquet_writer(df: DataFrame) -> DataFrameWriter:
+    writer = df.write
+    for name in df.columns:
+        if name.endswith(_UNIQUE_SUFFIXES):
+            writer = writer.option(f"parquet.enable.dictionary#{name}", "false")
+    return writer
+
+
 def write_zone(
     df: DataFrame, zone: str, source: str, batch_date: str, plan: TablePlan | None, meta: dict
 ) -> Path:
@@ -168,7 +220,7 @@ def write_zone(
         root.mkdir(parents=True, exist_ok=True)
     else:
         ensure_private_dir(root)  # restricted and vault: owner only
-    df.write.mode("overwrite").parquet(str(target))
+    _parquet_writer(df).mode("overwrite").parquet(str(target))
     if zone != "protected":
         os.chmod(target, PRIVATE_DIR_MODE)
     if plan is not None:

@@ -29,20 +29,33 @@ REDACTED = "***"
 # -- normalisation and keyed tokens ----------------------------------------------------------
 
 
+# Java regex \s (what the Spark and Python references strip and delete)
+_WHITESPACE = " \t\n\x0b\f\r"
+
+
+def _fold(value: Column, delete: str = "") -> Column:
+    """Full-width → half-width and deletion of ``delete`` (after folding) in one ``translate``:
+    one pass over the string instead of a translate plus a regex per character class."""
+    kept = [(f, h) for f, h in zip(_FULLWIDTH, _HALFWIDTH, strict=True) if h not in delete]
+    dropped = [f for f, h in zip(_FULLWIDTH, _HALFWIDTH, strict=True) if h in delete]
+    # translate deletes the characters of ``matching`` that have no counterpart in ``replace``
+    matching = "".join(f for f, _ in kept) + "".join(dropped) + delete
+    return F.translate(value.cast("string"), matching, "".join(h for _, h in kept))
+
+
 def normalise(value: Column, entity: str | None = None) -> Column:
     """Canonical form of a value before tokenising (same as ``crmguard.keyring.normalise``)."""
-    text = F.regexp_replace(
-        F.translate(value.cast("string"), _FULLWIDTH, _HALFWIDTH), r"^\s+|\s+$", ""
-    )
     if entity in _ID_ENTITIES:
-        return F.upper(F.regexp_replace(text, r"[\s\-]", ""))
+        # every whitespace is deleted, so no separate trim
+        return F.upper(_fold(value, _WHITESPACE + "-"))
     if entity == "CN_MOBILE":
-        digits = F.regexp_replace(text, r"[\s\-()]", "")
+        digits = _fold(value, _WHITESPACE + "-()")
         return F.regexp_replace(digits, r"^(?:\+86|0086|86)(?=1\d{10}$)", "")
+    if entity == "GEO_LOCATION":
+        return _fold(value, _WHITESPACE)
+    text = F.btrim(_fold(value), F.lit(_WHITESPACE))
     if entity == "EMAIL":
         return F.lower(text)
-    if entity == "GEO_LOCATION":
-        return F.regexp_replace(text, r"\s", "")
     return text
 
 
@@ -198,6 +211,9 @@ class TablePlan:
     customer_column: str | None = None
     birth_date_from_id: bool = False
     restricted_only: list[Column] = field(default_factory=list)
+    # the protected projection over the written restricted partition: tokens and masks are
+    # read back (not recomputed), generalisations are computed from restricted's clear C2
+    from_restricted: list[Column] = field(default_factory=list)
     normalised: dict[str, str] = field(default_factory=dict)  # column -> entity
     lineage: list[str] = field(default_factory=list)
 
@@ -264,6 +280,7 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             token = keyed_token(normalised_col(column), normalised=True).alias(name)
             plan.protected.append(token)
             plan.restricted.append(token)
+            plan.from_restricted.append(F.col(f"`{name}`"))
             record("protected", [name], "token")
             record("restricted", [name], "token")
         elif protection == "vault_token_mask":
@@ -276,6 +293,7 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             ]
             plan.protected += outputs
             plan.restricted += outputs
+            plan.from_restricted += [F.col(f"`{n}`") for n in names]
             plan.vault_columns[column] = entity
             plan.normalised[column] = entity
             record("protected", names, "token")
@@ -295,12 +313,14 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             assert rule is not None
             name = generalised_name(column, rule)
             plan.protected.append(generalise(col, rule).alias(name))
+            plan.from_restricted.append(plan.protected[-1])
             plan.restricted.append(col)
             plan.restricted_only.append(col)
             record("protected", [name], "band" if rule.kind == "band" else "generalised")
             record("restricted", [column], "clear")
         else:  # pass
             plan.protected.append(col)
+            plan.from_restricted.append(col)
             plan.restricted.append(col)
             form = "scrubbed" if policy.entity(entity).scrub_free_text else "clear"
             if form == "scrubbed":
@@ -308,9 +328,9 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             record("protected", [column], form)
             record("restricted", [column], form)
     key_version = F.col(KEY_VERSION)
-    plan.protected += (
-        [F.col("_batch_date"), key_version] if "_batch_date" in lineage else [key_version]
-    )
+    tail = [F.col("_batch_date"), key_version] if "_batch_date" in lineage else [key_version]
+    plan.protected += tail
+    plan.from_restricted += tail
     plan.restricted += [F.col(c) for c in lineage] + [key_version]
     plan.restricted_only += [F.col(c) for c in lineage if c != "_batch_date"]
     plan.lineage = lineage
@@ -328,18 +348,7 @@ VAULT_ENTRIES = "__vault_entries"
 
 
 def protect_wide(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
-    """Every output of both zones (and the vault's inputs) computed once per row.
-
-    Callers persist it and select each zone from it, so no token is computed twice.
-    """
-    extra: list[Column] = []
-    if plan.customer_column is not None and plan.vault_columns:
-        entries = [
-            F.struct(F.lit(c).alias("column"), F.col(f"`{c}`").cast("string").alias("clear"))
-            for c in plan.vault_columns
-        ]
-        salt = salt_id(normalised_col(plan.customer_column), normalised=True)
-        extra = [salt.alias(VAULT_SALT_ID), F.array(*entries).alias(VAULT_ENTRIES)]
+    """Every output of both zones computed once per row (select a zone's names from it)."""
     # normalise each tokenised column once (a separate projection: Spark does not collapse
     # projections that would duplicate these regexes), then derive tokens, masks and dates
     prepared = raw.select(
@@ -350,23 +359,46 @@ def protect_wide(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
         ],
     )
     joined = prepared.crossJoin(F.broadcast(keys))
-    return joined.select(*plan.protected, *plan.restricted_only, *extra)
+    return joined.select(*plan.protected, *plan.restricted_only)
 
 
-def vault_from_wide(
-    wide: DataFrame, salts: DataFrame, keys: DataFrame, plan: TablePlan
-) -> DataFrame:
-    """Encrypted vault rows: one data key per customer row, then AES-256-GCM per C1 value."""
+def vault_input(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
+    """Per raw row: customer token, salt index, key version and the (column, clear) array of
+    its C1 values; only the customer key is normalised and hashed (4 SHA-256 per row), so
+    recomputing it is cheaper than keeping a wide copy of every row."""
+    assert plan.customer_column is not None
+    customer = f"__n_{plan.customer_column}"
+    entries = [
+        F.struct(F.lit(c).alias("column"), F.col(f"`{c}`").cast("string").alias("clear"))
+        for c in plan.vault_columns
+    ]
+    prepared = raw.select(
+        normalise(F.col(f"`{plan.customer_column}`"), CUSTOMER_ID).alias(customer),
+        F.array(*entries).alias(VAULT_ENTRIES),
+    )
+    return prepared.crossJoin(F.broadcast(keys)).select(
+        keyed_token(F.col(customer), normalised=True).alias(
+            token_column_name(plan.customer_column)
+        ),
+        salt_id(F.col(customer), normalised=True).alias(VAULT_SALT_ID),
+        F.col(KEY_VERSION),
+        F.col(VAULT_ENTRIES),
+    )
+
+
+def vault_from_wide(salted: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
+    """Encrypted vault rows from the wide frame with each row's ``salt`` attached: one data key
+    per customer row, then AES-256-GCM per C1 value."""
     token = token_column_name(plan.customer_column or "customer_id")
     data_key = F.unhex(hmac_sha256(F.col("salt"), F.col("vault_ipad"), F.col("vault_opad")))
     per_row = (
-        wide.select(
+        salted.where(F.col(token).isNotNull())
+        .select(
             F.col(token).alias(CUSTOMER_TOKEN),
-            F.col(VAULT_SALT_ID).alias("salt_id"),
             F.col(KEY_VERSION).alias("key_version"),
+            "salt",
             VAULT_ENTRIES,
         )
-        .join(salts.select("salt_id", "salt"), "salt_id", "inner")
         .crossJoin(F.broadcast(keys.select("vault_ipad", "vault_opad")))
         .select(
             CUSTOMER_TOKEN,
