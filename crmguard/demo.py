@@ -35,10 +35,8 @@ def run_demo(customers: int, seed: int, batch_date: str | None) -> int:
 
 def _ensure_keyring() -> None:
     """The demo's development keyring (.secrets/, 0600); production keys come from elsewhere."""
-    try:
-        from crmguard.keyring import ensure_dev_keyring
-    except ModuleNotFoundError:
-        return
+    from crmguard.key_store import ensure_dev_keyring
+
     path = ensure_dev_keyring()
     print(f"[crmguard] development keyring: {path} (0600, git-ignored)")
 

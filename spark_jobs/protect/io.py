@@ -11,12 +11,12 @@ from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from crmguard import keyring
+from crmguard import key_store
 from crmguard.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensure_private_dir, layout
 from spark_jobs.protect.transforms import VAULT_SALT_ID, TablePlan, hmac_sha256
 
 PROTECTION_JSON = "_protection.json"
-SALT_BYTES = keyring.SALT_BYTES
+SALT_BYTES = key_store.SALT_BYTES
 
 
 class ProtectInputError(ValueError):
@@ -58,10 +58,10 @@ def key_pads(spark: SparkSession, version: int | None = None) -> DataFrame:
     An RDD scan shows no values in plans, SQL text or event logs (a local relation would be
     printed and constant-folded into the plan); its bytes travel only inside task payloads.
     """
-    keys = keyring.key_version(version)
-    token = keyring.hmac_pads(keys.token_key)
-    vault = keyring.hmac_pads(keys.vault_key)
-    salt = keyring.hmac_pads(keys.salt_index_key)
+    keys = key_store.key_version(version)
+    token = key_store.hmac_pads(keys.token_key)
+    vault = key_store.hmac_pads(keys.vault_key)
+    salt = key_store.hmac_pads(keys.salt_index_key)
     schema = T.StructType(
         [T.StructField("_key_version", T.IntegerType(), False)]
         + [
@@ -87,7 +87,7 @@ def _nonce_pads(spark: SparkSession) -> DataFrame:
     (Spark's rand/uuid are seeded PRNGs, and a Python UDF per row would be slow); without it
     a deleted salt cannot be recomputed, which is what crypto-shredding relies on.
     """
-    ipad, opad = keyring.hmac_pads(os.urandom(32))
+    ipad, opad = key_store.hmac_pads(os.urandom(32))
     return spark.createDataFrame(
         spark.sparkContext.parallelize([(ipad, opad)], 1), "nonce_ipad binary, nonce_opad binary"
     )
@@ -106,7 +106,7 @@ SALT_SCHEMA = "salt_id string, customer_token string, key_version int, salt bina
 def read_salts(spark: SparkSession, files: list[Path] | None = None) -> DataFrame:
     """The salt store (or exactly ``files`` of it: a snapshot that later appends do not
     change)."""
-    store = keyring.salt_store()
+    store = key_store.salt_store()
     if files is None:
         files = sorted(store.glob("*.parquet")) if store.is_dir() else []
     if not files:
@@ -141,7 +141,7 @@ class SaltSource:
 def ensure_salts(spark: SparkSession, links: DataFrame) -> SaltSource:
     """Give every customer in ``links`` (salt_id, customer_token, key_version) a salt (new
     ones random) indexed under today's token; returns where this run's salts come from."""
-    store = keyring.salt_store()
+    store = key_store.salt_store()
     ensure_private_dir(store)
     before = sorted(store.glob("*.parquet"))
     nonce = _nonce_pads(spark)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from crmguard import keyring
+from crmguard import key_store
 
 
 def _init(args: argparse.Namespace) -> int:
-    print(f"keyring: {keyring.ensure_dev_keyring()}")
+    print(f"keyring: {key_store.ensure_dev_keyring()}")
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    version = keyring.rotate()
+    version = key_store.rotate()
     print(f"active key version: {version}")
     if args.batch_date:
         # re-tokenise: protect the batches again under the new version (raw is kept)
@@ -31,7 +31,7 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _shred(args: argparse.Namespace) -> int:
-    keyring.shred_customer(args.customer_token)
+    key_store.shred_customer(args.customer_token)
     print(f"shredded: vault entries of {args.customer_token[:12]}… can no longer be decrypted")
     return 0
 

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from crmguard import keyring
+from crmguard import key_store
 from crmguard.paths import REPO_ROOT, layout
 from spark_jobs.protect.settings import protection_settings
 
@@ -40,8 +40,8 @@ def submit_env() -> dict[str, str]:
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": str(REPO_ROOT),
     }
-    if os.environ.get(keyring.KEY_FILE_ENV):
-        env[keyring.KEY_FILE_ENV] = os.environ[keyring.KEY_FILE_ENV]  # a path, not key bytes
+    if os.environ.get(key_store.KEY_FILE_ENV):
+        env[key_store.KEY_FILE_ENV] = os.environ[key_store.KEY_FILE_ENV]  # a path, not key bytes
     return env
 
 

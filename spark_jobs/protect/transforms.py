@@ -2,7 +2,7 @@
 
 Nothing here reads files or key files: key material arrives as a one-row DataFrame of HMAC pads
 (``keys``) that callers cross-join, so no key byte ever appears in SQL text, plans or conf.
-The Python reference of :func:`normalise` and :func:`keyed_token` is ``crmguard.keyring``.
+The Python reference of :func:`normalise` and :func:`keyed_token` is ``crmguard.key_store``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _fold(value: Column, delete: str = "") -> Column:
 
 
 def normalise(value: Column, entity: str | None = None) -> Column:
-    """Canonical form of a value before tokenising (same as ``crmguard.keyring.normalise``)."""
+    """Canonical form of a value before tokenising (same as ``crmguard.key_store.normalise``)."""
     if entity in _ID_ENTITIES:
         # every whitespace is deleted, so no separate trim
         return F.upper(_fold(value, _WHITESPACE + "-"))

@@ -23,7 +23,7 @@ HOME = Path(tempfile.mkdtemp(prefix="crmguard-bench-"))
 os.environ["CRMGUARD_HOME"] = str(HOME)
 os.environ.pop("CRMGUARD_KEY_FILE", None)
 
-from crmguard import keyring  # noqa: E402
+from crmguard import key_store  # noqa: E402
 from crmguard.benchmarks import write_section  # noqa: E402
 from crmguard.paths import layout  # noqa: E402
 from spark_jobs.protect import main  # noqa: E402
@@ -78,7 +78,7 @@ def synthetic_customers(spark: SparkSession, n: int):
 
 
 def main_bench() -> None:
-    keyring.ensure_dev_keyring()
+    key_store.ensure_dev_keyring()
     lay = layout()
     spark = build_session("crmguard-bench", shuffle_partitions=4)
     raw_path = lay.raw_partition("customers", BATCH)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from crmguard import keyring
+from crmguard import key_store
 from crmguard.paths import layout
 from spark_jobs.session import build_session
 
@@ -144,7 +144,7 @@ def write_batch(spark: SparkSession, home: Path) -> None:
 
 @pytest.fixture
 def batch_home(crmguard_home: Path, spark: SparkSession, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv(keyring.KEY_FILE_ENV, raising=False)
-    keyring.ensure_dev_keyring()
+    monkeypatch.delenv(key_store.KEY_FILE_ENV, raising=False)
+    key_store.ensure_dev_keyring()
     write_batch(spark, crmguard_home)
     return crmguard_home

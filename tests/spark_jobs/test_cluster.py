@@ -14,7 +14,7 @@ import pyspark
 import pytest
 from pyspark.sql import SparkSession
 
-from crmguard import keyring
+from crmguard import key_store
 from crmguard.paths import layout
 from spark_jobs.protect import main
 from spark_jobs.protect.submit import spark_submit_command
@@ -69,7 +69,7 @@ def test_cluster_equals_local(spark: SparkSession, batch_home: Path, tmp_path: P
         for source in ("customers", "orders")
     }
     local_vault = {
-        (r["customer_token"], r["column"]): keyring.decrypt_vault_value(
+        (r["customer_token"], r["column"]): key_store.decrypt_vault_value(
             r["customer_token"], r["ciphertext"]
         )
         for r in spark.read.parquet(str(lay.vault / "customers")).collect()
@@ -118,7 +118,7 @@ def test_cluster_equals_local(spark: SparkSession, batch_home: Path, tmp_path: P
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr[-3000:]
         # the submit command line and driver log carry no key bytes
-        doc_hex = keyring.key_file().read_text()
+        doc_hex = key_store.key_file().read_text()
         master_hex = doc_hex.split('"master": "')[1][:64]
         assert master_hex not in " ".join(argv) + done.stdout + done.stderr
     finally:
@@ -130,7 +130,7 @@ def test_cluster_equals_local(spark: SparkSession, batch_home: Path, tmp_path: P
     for (zone, source), rows in local.items():
         assert _zone_rows(spark, lay.lake / zone, source) == rows, (zone, source)
     cluster_vault = {
-        (r["customer_token"], r["column"]): keyring.decrypt_vault_value(
+        (r["customer_token"], r["column"]): key_store.decrypt_vault_value(
             r["customer_token"], r["ciphertext"]
         )
         for r in spark.read.parquet(str(lay.vault / "customers")).collect()

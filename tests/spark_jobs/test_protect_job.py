@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from crmguard import keyring
+from crmguard import key_store
 from crmguard.paths import layout
 from spark_jobs.protect import io, main, transforms
 from tests.spark_jobs.conftest import BATCH, CUSTOMERS
@@ -58,7 +58,7 @@ def test_run_writes_three_zones_and_fails_closed(spark: SparkSession, batch_home
     assert first["id_number_mask"] == "110101********1234"
     assert first["mobile_mask"] == "138****8000"
     assert first["address_region"] == "广东省深圳市"
-    assert first["customer_token"] == keyring.token_for("C001", "CUSTOMER_ID")
+    assert first["customer_token"] == key_store.token_for("C001", "CUSTOMER_ID")
 
     # marts join on tokens: the order of "Ｃ００１" carries the same token as customer C001
     orders = spark.read.parquet(str(lay.protected_partition("orders", BATCH)))
@@ -85,7 +85,7 @@ def test_run_writes_three_zones_and_fails_closed(spark: SparkSession, batch_home
 def test_leak_scan_no_raw_c1_value_in_protected(spark: SparkSession, batch_home: Path) -> None:
     main.run(BATCH, "seed", spark=spark)
     raw_values = {str(r[i]) for r in CUSTOMERS for i in C1_COLUMNS.values() if r[i] is not None}
-    raw_values |= {keyring.normalise(v, "CN_MOBILE") for v in raw_values}
+    raw_values |= {key_store.normalise(v, "CN_MOBILE") for v in raw_values}
     raw_values |= {r[0] for r in CUSTOMERS}  # the clear customer_id never leaves raw
     for part in layout().protected.rglob("*.parquet"):
         text = " ".join(str(v) for row in spark.read.parquet(str(part)).collect() for v in row)
@@ -98,7 +98,7 @@ def test_vault_round_trip_and_crypto_shredding(spark: SparkSession, batch_home: 
     main.run(BATCH, "seed", spark=spark)
     vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
     expected = {
-        (keyring.token_for(r[0], "CUSTOMER_ID"), col, str(r[i]))
+        (key_store.token_for(r[0], "CUSTOMER_ID"), col, str(r[i]))
         for r in CUSTOMERS
         for col, i in C1_COLUMNS.items()
         if r[i] is not None
@@ -107,37 +107,39 @@ def test_vault_round_trip_and_crypto_shredding(spark: SparkSession, batch_home: 
         (
             v["customer_token"],
             v["column"],
-            keyring.decrypt_vault_value(v["customer_token"], v["ciphertext"]),
+            key_store.decrypt_vault_value(v["customer_token"], v["ciphertext"]),
         )
         for v in vault
     }
     assert decrypted == expected
     assert {v["key_version"] for v in vault} == {1}
 
-    victim = keyring.token_for("C002", "CUSTOMER_ID")
-    keyring.shred_customer(victim)
+    victim = key_store.token_for("C002", "CUSTOMER_ID")
+    key_store.shred_customer(victim)
     for v in vault:
         if v["customer_token"] == victim:
-            with pytest.raises(keyring.ShreddedError):
-                keyring.decrypt_vault_value(v["customer_token"], v["ciphertext"])
+            with pytest.raises(key_store.ShreddedError):
+                key_store.decrypt_vault_value(v["customer_token"], v["ciphertext"])
         else:
-            assert keyring.decrypt_vault_value(v["customer_token"], v["ciphertext"])
+            assert key_store.decrypt_vault_value(v["customer_token"], v["ciphertext"])
     # a re-run keeps everyone else's salt (their old vault entries still decrypt)
     main.run(BATCH, "seed", spark=spark)
     other = next(v for v in vault if v["customer_token"] != victim)
-    assert keyring.decrypt_vault_value(other["customer_token"], other["ciphertext"])
+    assert key_store.decrypt_vault_value(other["customer_token"], other["ciphertext"])
 
 
 def test_no_key_bytes_in_plans_or_event_logs(
     spark: SparkSession, batch_home: Path, event_log_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
     main.run(BATCH, "seed", spark=spark)
-    keys = keyring.key_version()
-    doc = json.loads(keyring.key_file().read_text())
+    keys = key_store.key_version()
+    doc = json.loads(key_store.key_file().read_text())
     secrets_hex = [doc["keys"]["1"]["master"], doc["salt_index"]] + [
         k.hex() for k in (keys.token_key, keys.vault_key, keys.salt_index_key)
     ]
-    secrets_hex += [p.hex() for k in (keys.token_key, keys.vault_key) for p in keyring.hmac_pads(k)]
+    secrets_hex += [
+        p.hex() for k in (keys.token_key, keys.vault_key) for p in key_store.hmac_pads(k)
+    ]
     raw = io.read_raw(spark, "customers", BATCH)
     plan = transforms.plan_table(
         raw.columns,
@@ -158,31 +160,31 @@ def test_no_key_bytes_in_plans_or_event_logs(
 
 
 def test_dev_keyring_is_private_and_never_overwritten(batch_home: Path) -> None:
-    path = keyring.ensure_dev_keyring()
+    path = key_store.ensure_dev_keyring()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     before = path.read_bytes()
-    keyring.ensure_dev_keyring()
+    key_store.ensure_dev_keyring()
     assert path.read_bytes() == before
 
 
 def test_rotation_changes_tokens_and_keeps_salts(spark: SparkSession, batch_home: Path) -> None:
     main.run(BATCH, "seed", spark=spark)
-    old = keyring.token_for("C001", "CUSTOMER_ID")
-    assert keyring.rotate() == 2
+    old = key_store.token_for("C001", "CUSTOMER_ID")
+    assert key_store.rotate() == 2
     summary = main.run(BATCH, "seed", spark=spark)
-    new = keyring.token_for("C001", "CUSTOMER_ID")
+    new = key_store.token_for("C001", "CUSTOMER_ID")
     assert new != old and summary["vault_entries"] == 8
     protected = spark.read.parquet(str(layout().protected_partition("customers", BATCH)))
     assert {r["_key_version"] for r in protected.collect()} == {2}
     assert protected.where(f"customer_token = '{new}'").count() == 1
-    salts = keyring.read_salts()
+    salts = key_store.read_salts()
     assert salts[old] == salts[new]  # one salt per customer across key versions
     vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
     entry = next(v for v in vault if v["customer_token"] == new)
-    assert keyring.decrypt_vault_value(new, entry["ciphertext"], version=2)
+    assert key_store.decrypt_vault_value(new, entry["ciphertext"], version=2)
     # shredding by the new token also removes the salt indexed under the old one
-    keyring.shred_customer(new)
-    assert old not in keyring.read_salts()
+    key_store.shred_customer(new)
+    assert old not in key_store.read_salts()
 
 
 def test_missing_catalog_is_a_clear_error(spark: SparkSession, batch_home: Path) -> None:

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from classification.policy import DisplayMask, Generalise, load_policy
-from crmguard import keyring
+from crmguard import key_store
 from spark_jobs.protect import transforms
 from spark_jobs.protect.io import key_pads
 
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture
 def keys(spark: SparkSession, crmguard_home, monkeypatch):
-    monkeypatch.delenv(keyring.KEY_FILE_ENV, raising=False)
-    keyring.ensure_dev_keyring()
+    monkeypatch.delenv(key_store.KEY_FILE_ENV, raising=False)
+    key_store.ensure_dev_keyring()
     return key_pads(spark)
 
 
@@ -31,7 +31,7 @@ def test_hmac_composed_from_sha2_equals_python_hmac(spark: SparkSession) -> None
     # RFC 4231 test case 2 plus a UTF-8 value, against Python's hmac
     vectors = [(b"Jefe", "what do ya want for nothing?"), (b"k" * 32, "张三13800138000")]
     for key, message in vectors:
-        ipad, opad = keyring.hmac_pads(key)
+        ipad, opad = key_store.hmac_pads(key)
         df = spark.createDataFrame([(message, ipad, opad)], "m string, i binary, o binary")
         got = df.select(transforms.hmac_sha256(F.col("m"), F.col("i"), F.col("o"))).first()[0]
         assert got == hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
@@ -65,13 +65,13 @@ def test_tokens_equal_python_reference_and_across_spellings(
     df = spark.createDataFrame([(v,) for v in variants], "v string").crossJoin(keys)
     tokens = [r[0] for r in df.select(transforms.keyed_token(F.col("v"), entity)).collect()]
     assert len(set(tokens)) == 1  # same value from two sources -> same token
-    assert tokens[0] == keyring.token_for(variants[0], entity)
-    assert all(keyring.token_for(v, entity) == tokens[0] for v in variants)
+    assert tokens[0] == key_store.token_for(variants[0], entity)
+    assert all(key_store.token_for(v, entity) == tokens[0] for v in variants)
     # deterministic across runs (a fresh keys frame, same key file)
     again = df.select(transforms.keyed_token(F.col("v"), entity)).first()[0]
     assert again == tokens[0]
     # a different value gives a different token
-    assert keyring.token_for(variants[0] + "1", entity) != tokens[0]
+    assert key_store.token_for(variants[0] + "1", entity) != tokens[0]
 
 
 @pytest.mark.parametrize(
