@@ -169,3 +169,16 @@ def test_prose_with_a_few_embedded_mobiles_is_scrubbed(crmguard_home: Path) -> N
     classify_batch("2026-01-05")
     cols = json.loads(layout().catalog.read_text())["tables"]["complaints"]
     assert cols["content"]["entity"] == "FREE_TEXT_PII"
+
+
+def test_changed_classifier_settings_reclassify(raw_batch: str, monkeypatch) -> None:
+    """A catalog made under other thresholds or lexicon is never reused for an unchanged schema."""
+    import classification.catalog as catalog
+
+    classify_batch(raw_batch)
+    monkeypatch.setattr(catalog, "classifier_sha256", lambda: "settings-changed")
+    classify_batch(raw_batch)
+    doc = json.loads(layout().catalog.read_text(encoding="utf-8"))
+    assert doc["classifier_sha256"] == "settings-changed"
+    reasons = [e["reason"] for cols in doc["tables"].values() for e in cols.values()]
+    assert not any(r.startswith("reused: ") for r in reasons)
