@@ -206,3 +206,183 @@ class WorkingCalendar(Strict):
 
 def working_calendar() -> WorkingCalendar:
     return load("calendar.yaml", WorkingCalendar)
+
+
+# -- compliance rule pack ----------
+
+Severity = Literal["critical", "high", "medium", "low"]
+
+
+class Bilingual(Strict):
+    zh: str
+    en: str
+
+
+class RuleDefinition(Strict):
+    area: Bilingual
+    title: Bilingual
+    grain: str
+    severity: Severity
+    basis: Literal["law", "policy", "law+policy"]
+    reference: str
+    model: str | None  # the dbt model that evaluates it (None: not evaluated from data)
+    evaluated: bool = True
+
+
+class Data03(Strict):
+    art40_individuals: int = Field(gt=0)
+    sources: list[str]
+
+
+class MechanismThreshold(Strict):
+    ordinary_individuals: int = Field(gt=0)
+    sensitive_individuals: int = Field(gt=0)
+
+
+class Data04(Strict):
+    exempt_bases: list[str]
+    security_assessment: MechanismThreshold
+    standard_contract: MechanismThreshold
+    satisfies: dict[Literal["security_assessment", "standard_contract_or_certification"], list[str]]
+
+
+class Data05(Strict):
+    deadline_working_days: int = Field(gt=0)
+    rejection_needs_reason: bool
+    deletion_request_type: str
+
+
+class Data06(Strict):
+    required_purpose: Purpose
+
+
+class Cons01(Strict):
+    channels_file: str
+
+
+class Cons02(Strict):
+    minimum_age: int = Field(gt=0)
+    guardian_purpose: str
+
+
+class Cons03(Strict):
+    consent_purpose: str
+    exclude_kyc_basis: bool
+
+
+class Mkt01(Strict):
+    absolute_terms: list[str] = Field(min_length=1)
+    allowed_phrases: list[str]
+
+
+class Mkt02(Strict):
+    unsubscribe_required_channels: list[str]
+
+
+class Mkt03(Strict):
+    tolerance_cny: float = Field(ge=0)
+    member_tier_factors: dict[str, float]
+    promo_code_factors: dict[str, float]
+
+
+class Mkt04(Strict):
+    order_retention_years: int = Field(gt=0)
+    message_retention_years: int = Field(gt=0)
+
+
+class Mkt05(Strict):
+    per_visit_limit_cny: dict[str, float]
+    invoice_required: bool
+
+
+class Cus01(Strict):
+    first_response_hours: dict[Literal["high", "medium", "low"], float]
+    resolution_needs_confirmation: bool
+
+
+class Cus02(Strict):
+    remote_channels: list[str]
+    window_days: int = Field(gt=0)
+    always_valid_reasons: list[str]
+    category_exceptions: dict[str, str]
+
+
+class Cus03(Strict):
+    regulator_levels: list[str]
+    regulator_hours: float = Field(gt=0)
+    regulator_hours_ciio: float = Field(gt=0)
+    customer_notice_hours: float = Field(gt=0)
+
+
+class Cus04(Strict):
+    max_negative_rating: int = Field(ge=1, le=5)
+    moderated_statuses: list[str]
+    invalid_reasons: list[str]
+
+
+class Con01(Strict):
+    unfair_clauses: list[str] = Field(min_length=1)
+
+
+class Con02(Strict):
+    method: str
+
+
+class Con03(Strict):
+    retention_years: int = Field(gt=0)
+
+
+class Con04(Strict):
+    acceptance_days: int = Field(gt=0)
+
+
+class RuleParameters(Strict):
+    data_03: Data03
+    data_04: Data04
+    data_05: Data05
+    data_06: Data06
+    cons_01: Cons01
+    cons_02: Cons02
+    cons_03: Cons03
+    mkt_01: Mkt01
+    mkt_02: Mkt02
+    mkt_03: Mkt03
+    mkt_04: Mkt04
+    mkt_05: Mkt05
+    cus_01: Cus01
+    cus_02: Cus02
+    cus_03: Cus03
+    cus_04: Cus04
+    con_01: Con01
+    con_02: Con02
+    con_03: Con03
+    con_04: Con04
+
+
+class RetentionWarnings(Strict):
+    closed_customer_max_days: int = Field(gt=0)
+
+
+class ComplianceRules(Strict):
+    version: int
+    pack_version: str
+    rules: dict[str, RuleDefinition]
+    parameters: RuleParameters
+    retention_warnings: RetentionWarnings
+
+    @model_validator(mode="after")
+    def _rule_ids(self) -> ComplianceRules:
+        import re
+
+        bad = [r for r in self.rules if not re.fullmatch(r"[A-Z]{3,4}-\d{2}", r)]
+        if bad:
+            raise ValueError(f"rule ids must look like DATA-01: {bad}")
+        return self
+
+    def params(self, rule_id: str) -> BaseModel | None:
+        """The parameter block of a rule (``DATA-05`` -> ``parameters.data_05``), if any."""
+        return getattr(self.parameters, rule_id.lower().replace("-", "_"), None)
+
+
+def compliance_rules() -> ComplianceRules:
+    return load("rules.yaml", ComplianceRules)
