@@ -18,6 +18,9 @@ COMMANDS: dict[str, str] = {
     "dbt-meta": "crmguard.dbt_meta",
     "protect": "spark_jobs.protect.cli",
     "keys": "spark_jobs.protect.keys_cli",
+    "validate": "expectations.validate",
+    "publish": "crmguard.publish",
+    "rules-doc": "crmguard.rules_doc",
 }
 
 

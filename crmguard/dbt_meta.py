@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -19,7 +20,14 @@ from typing import Any, Literal
 import duckdb
 import yaml
 
-from crmguard.config import Strict, field_purposes, landing_contract, load
+from crmguard.config import (
+    Strict,
+    compliance_rules,
+    field_purposes,
+    landing_contract,
+    load,
+    working_calendar,
+)
 from crmguard.paths import layout
 from crmguard.warehouse import connect
 
@@ -265,12 +273,78 @@ def write_consent_channel_seed(project_dir: Path) -> Path:
     return path
 
 
+def write_rule_catalog_seed(project_dir: Path) -> Path:
+    """``seeds/compliance_rule_catalog.csv`` from ``config/rules.yaml`` (interfaces §5)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "rule_id",
+            "area_zh",
+            "area_en",
+            "title_zh",
+            "title_en",
+            "grain",
+            "severity",
+            "basis",
+            "reference",
+            "model",
+            "evaluated",
+        ]
+    )
+    for rule_id, rule in compliance_rules().rules.items():
+        writer.writerow(
+            [
+                rule_id,
+                rule.area.zh,
+                rule.area.en,
+                rule.title.zh,
+                rule.title.en,
+                rule.grain,
+                rule.severity,
+                rule.basis,
+                rule.reference,
+                rule.model or "",
+                rule.evaluated,
+            ]
+        )
+    path = project_dir / "seeds" / "compliance_rule_catalog.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def write_working_calendar_seed(project_dir: Path) -> Path:
+    """``seeds/working_calendar.csv``: one row per covered day, make-up working weekends included.
+
+    SLA rules (DATA-05) count working days in SQL by joining this table, so the calendar has
+    one definition: ``config/calendar.yaml`` read through :func:`working_calendar`.
+    """
+    calendar = working_calendar()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["calendar_date", "is_working_day"])
+    for year in sorted(calendar.covered_years):
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            writer.writerow([day.isoformat(), calendar.is_working_day(day)])
+            day += dt.timedelta(days=1)
+    path = project_dir / "seeds" / "working_calendar.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
 def generate(batch_date: str, project_dir: Path | None = None) -> list[Path]:
     """Rewrite the generated staging YAML and seeds of ``project_dir`` for one batch."""
     project_dir = project_dir or layout().dbt_project
     catalog_path = layout().catalog
     catalog = read_catalog(catalog_path)
-    written = [write_consent_channel_seed(project_dir)]
+    written = [
+        write_consent_channel_seed(project_dir),
+        write_rule_catalog_seed(project_dir),
+        write_working_calendar_seed(project_dir),
+    ]
     for layer in LAYERS:
         sources_doc, models_doc = _layer_docs(layer, batch_date, catalog, project_dir)
         folder = project_dir / "models" / "staging" / layer
@@ -289,9 +363,13 @@ def write_parse_skeleton(project_dir: Path | None = None) -> list[Path]:
     """
     project_dir = project_dir or layout().dbt_project
     written: list[Path] = []
-    seed = project_dir / "seeds" / "consent_channel_purposes.csv"
-    if not seed.exists():
-        written.append(write_consent_channel_seed(project_dir))
+    for name, writer in (
+        ("consent_channel_purposes", write_consent_channel_seed),
+        ("compliance_rule_catalog", write_rule_catalog_seed),
+        ("working_calendar", write_working_calendar_seed),
+    ):
+        if not (project_dir / "seeds" / f"{name}.csv").exists():
+            written.append(writer(project_dir))
     for layer in LAYERS:
         folder = project_dir / "models" / "staging" / layer
         sources_path = folder / f"_{layer}__sources.yml"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
+from crmguard.demo_data.manifest import MANIFEST_NAME
 from crmguard.paths import layout
 
 DEFAULT_CUSTOMERS = 10_000
@@ -19,18 +22,29 @@ def run_demo(customers: int, seed: int, batch_date: str | None) -> int:
     lay = layout()
     batch_date = batch_date or DEFAULT_BATCH_DATE
     started = time.monotonic()
+    # every rule's violations are planted (with near-misses): the demo publishes with them
+    # present and its report shows each one; a clean batch is `--violations none`
     rc = crmguard(
         ["generate", "--out", str(lay.landing), "--customers", str(customers),
-         "--seed", str(seed), "--batch-date", batch_date]
+         "--seed", str(seed), "--batch-date", batch_date, "--violations", "all"]
     )  # fmt: skip
     if rc:
         return rc
     _ensure_keyring()
-    rc = run_dag(lay.landing, batch_date)
-    if rc:
-        return rc
+    for day in batches_to_run(lay.landing, batch_date):
+        rc = run_dag(lay.landing, day)
+        if rc:
+            return rc
     print(where_things_are(batch_date, time.monotonic() - started))
     return 0
+
+
+def batches_to_run(landing: Path, batch_date: str) -> list[str]:
+    """The batch, preceded by the earlier extract the generator wrote for the retention rules
+    (a key present earlier and missing now is judged by MKT-04 / CON-03)."""
+    manifest = json.loads((landing / batch_date / MANIFEST_NAME).read_text(encoding="utf-8"))
+    previous = (manifest.get("violations") or {}).get("previous_batch")
+    return [previous, batch_date] if previous else [batch_date]
 
 
 def _ensure_keyring() -> None:
@@ -64,10 +78,23 @@ def where_things_are(batch_date: str, elapsed_s: float) -> str:
             ("vault (C1 encrypted, 0700)", f"{rel(lay.vault)}/"),
         ]
     if lay.warehouse_db.exists():
+        db = rel(lay.warehouse_db)
         places += [
-            ("dbt marts (built, not yet published)", f"marts.* in {rel(lay.warehouse_db)}"),
-            ("restricted marts", f"restricted_marts.* in {rel(lay.restricted_db)}"),
+            ("dbt build + governance (engineers, 0600)", f"{db}"),
+            ("analyst marts as built", f"marts.* in {db}"),
+            ("restricted marts as built", f"restricted_marts.* in {db}"),
         ]
+    if lay.marts_db.exists():
+        places += [
+            ("published analyst marts", f"marts.* in {rel(lay.marts_db)} (open read-only)"),
+            ("restricted marts (0600)", f"restricted_marts.* in {rel(lay.restricted_db)}"),
+        ]
+    report = lay.reports / "compliance_report.html"
+    if report.exists():
+        places.append(("auditor's report (zh/en, self-contained)", str(rel(report))))
+    docs = lay.reports / "data_docs" / "index.html"
+    if docs.exists():
+        places.append(("GX Data Docs", str(rel(docs))))
     width = max(len(label) for label, _ in places)
     lines = ["", f"CRM Guard demo finished in {elapsed_s:.0f}s, batch {batch_date}"]
     lines += [f"  {label:<{width}} : {where}" for label, where in places]
@@ -81,15 +108,22 @@ def where_things_are(batch_date: str, elapsed_s: float) -> str:
         " hive_partitioning=false) group by all order by all"
     )
     marts_sql = "select * from marts.marketing_message_log limit 5"
+    marts_db = lay.marts_db if lay.marts_db.exists() else lay.warehouse_db
     lines += [
         "",
         "Look at it (DuckDB):",
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel(lay.warehouse_db)}',"
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel(marts_db)}',"
         f" read_only=True).sql('{marts_sql}'))\"",
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel(lay.warehouse_db)}',"
         f" read_only=True).sql('{recon_sql}'))\"",
         f'  .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"{quarantine_sql}\\"))"',
     ]
+    if report.exists():
+        lines += [
+            "",
+            "Open the report in a browser (one file, works offline):",
+            f"  chromium {rel(report)}",
+        ]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import secrets
-import unicodedata
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,21 +154,44 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 
 # -- normalisation (Python reference of transforms.normalise) --------------------------------
 
-_SEPARATORS = re.compile(r"[\s\-]")
+# The canonical form is defined by these tables, not by NFKC: Spark has no native NFKC, and a
+# partial one disagreed with Python's on U+00A0 and other spaces. Both sides apply exactly
+# this: full-width ASCII (U+FF01–FF5E) → ASCII, every other Unicode space (U+00A0, U+2000–200A
+# incl. U+2007, U+202F, U+205F, U+3000, …; ``str.isspace``) → U+0020, zero-width characters
+# deleted; then ASCII whitespace is trimmed or deleted per entity. Spark does it in one
+# native ``translate``.
+ASCII_WHITESPACE = " \t\n\x0b\f\r"  # Java regex \s
+UNICODE_SPACES = "".join(
+    chr(c) for c in range(0x110000) if chr(c).isspace() and chr(c) not in ASCII_WHITESPACE
+)
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+FOLD_FROM = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + UNICODE_SPACES
+FOLD_TO = "".join(chr(c) for c in range(0x21, 0x7F)) + " " * len(UNICODE_SPACES)
+_FOLD = {**str.maketrans(FOLD_FROM, FOLD_TO), **{ord(c): None for c in ZERO_WIDTH}}
+_ID_SEPARATORS = re.compile(r"[ \t\n\x0b\f\r\-]")
+_MOBILE_SEPARATORS = re.compile(r"[ \t\n\x0b\f\r\-()]")
+_WHITESPACE = re.compile(r"[ \t\n\x0b\f\r]")
 _MOBILE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 
 
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def normalise(value: str, entity: str | None = None) -> str:
-    """The canonical form that is tokenised, so one value from two sources gives one token."""
-    text = unicodedata.normalize("NFKC", value).strip()
+    """The canonical form that is tokenised, so one value from two sources gives one token.
+    Case folding is ASCII only (IDs upper, emails lower): Java's and Python's Unicode case
+    tables differ between versions, and IDs and email domains are ASCII."""
+    text = value.translate(_FOLD)
     if entity in ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "BANK_CARD", "CUSTOMER_ID"):
-        return _SEPARATORS.sub("", text).upper()
+        return _ID_SEPARATORS.sub("", text).translate(_ASCII_UPPER)
     if entity == "CN_MOBILE":
-        return _MOBILE_PREFIX.sub("", re.sub(r"[\s\-()]", "", text))
-    if entity == "EMAIL":
-        return text.lower()
+        return _MOBILE_PREFIX.sub("", _MOBILE_SEPARATORS.sub("", text))
     if entity == "GEO_LOCATION":
-        return re.sub(r"\s", "", text)
+        return _WHITESPACE.sub("", text)
+    text = text.strip(ASCII_WHITESPACE)
+    if entity == "EMAIL":
+        return text.translate(_ASCII_LOWER)
     return text
 
 
@@ -233,17 +256,58 @@ def shred_customer(customer_token: str) -> None:
             path.unlink()
 
 
-def vault_data_key(salt: bytes, version: int | None = None) -> bytes:
-    """A customer's vault data key: HMAC-SHA256(vault key, salt) (32 bytes, AES-256)."""
-    return hmac.new(key_version(version).vault_key, salt, hashlib.sha256).digest()
+VAULT_CIPHERS = ("aes-256-gcm", "sm4-gcm")
+GCM_NONCE_BYTES = 12
+GCM_TAG_BYTES = 16
+SM4_KEY_BYTES = 16
 
 
-def decrypt_vault_value(customer_token: str, ciphertext: bytes, version: int | None = None) -> str:
-    """Decrypt one vault entry (Spark's GCM layout: 12-byte IV | ciphertext | 16-byte tag)."""
+def vault_data_key(salt: bytes, version: int | None = None, cipher: str = "aes-256-gcm") -> bytes:
+    """A customer's vault data key: HMAC-SHA256(vault key, salt), 32 bytes for AES-256; for
+    SM4 (a 128-bit cipher) its first 16 bytes (the same derivation, truncated)."""
+    key = hmac.new(key_version(version).vault_key, salt, hashlib.sha256).digest()
+    return key[:SM4_KEY_BYTES] if cipher == "sm4-gcm" else key
+
+
+def sm4_gcm_encrypt(key: bytes, plaintext: bytes, nonce: bytes | None = None) -> bytes:
+    """SM4-GCM in the vault's layout: 12-byte nonce ‖ ciphertext ‖ 16-byte tag (like Spark's
+    ``aes_encrypt(…, 'GCM')``); the nonce is fresh from ``os.urandom`` unless given (tests)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    nonce = nonce if nonce is not None else os.urandom(GCM_NONCE_BYTES)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    body = encryptor.update(plaintext) + encryptor.finalize()
+    return nonce + body + encryptor.tag
+
+
+def sm4_gcm_decrypt(key: bytes, blob: bytes) -> bytes:
+    """Inverse of :func:`sm4_gcm_encrypt` (raises ``cryptography``'s InvalidTag if altered)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    nonce, body, tag = blob[:GCM_NONCE_BYTES], blob[GCM_NONCE_BYTES:-GCM_TAG_BYTES], blob[-16:]
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+    return decryptor.update(body) + decryptor.finalize()
+
+
+def decrypt_vault_row(
+    customer_token: str,
+    ciphertext: bytes,
+    cipher: str = "aes-256-gcm",
+    version: int | None = None,
+) -> dict[str, str]:
+    """Decrypt one vault row: ``{column: clear value}`` of that source row's C1 values (null
+    values are absent). One ciphertext per row: a JSON object, under the customer's data key."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    if cipher not in VAULT_CIPHERS:
+        raise ValueError(f"unknown vault cipher {cipher!r}")
     salt = read_salts().get(customer_token)
     if salt is None:
         raise ShreddedError(f"customer_token {customer_token[:12]}…: salt deleted (shredded)")
-    key = vault_data_key(salt, version)
-    return AESGCM(key).decrypt(ciphertext[:12], ciphertext[12:], None).decode("utf-8")
+    key = vault_data_key(salt, version, cipher)
+    if cipher == "sm4-gcm":
+        plaintext = sm4_gcm_decrypt(key, ciphertext)
+    else:
+        nonce, sealed = ciphertext[:GCM_NONCE_BYTES], ciphertext[GCM_NONCE_BYTES:]
+        plaintext = AESGCM(key).decrypt(nonce, sealed, None)
+    return json.loads(plaintext.decode("utf-8"))

@@ -11,27 +11,39 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from crmguard.demo import batches_to_run
+
 BATCH = "2026-11-20"
 CRMGUARD = [sys.executable, "-m", "crmguard.cli"]
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    home = tmp_path_factory.mktemp("e2e-home")
+def _run_demo_batch(home: Path, violations: str) -> subprocess.CompletedProcess:
+    """Generate a 200-customer batch (and its earlier extract, if planted) and run the DAG on
+    each batch in order, as `make demo` does; returns the last run."""
     env = {**os.environ, "CRMGUARD_HOME": str(home)}
     env.pop("AIRFLOW_HOME", None)  # crmguard run uses its own project-local AIRFLOW_HOME
     env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
     landing = home / "landing"
     gen = [*CRMGUARD, "generate", "--out", str(landing), "--customers", "200", "--seed", "7",
-           "--batch-date", BATCH]  # fmt: skip
+           "--batch-date", BATCH, "--violations", violations]  # fmt: skip
     subprocess.run(gen, env=env, check=True, capture_output=True, text=True)
     # a development keyring, as `make demo` makes (production keys come from CRMGUARD_KEY_FILE)
     subprocess.run([*CRMGUARD, "keys", "init"], env=env, check=True, capture_output=True)
-    run = subprocess.run(
-        [*CRMGUARD, "run", "--landing", str(landing), "--batch-date", BATCH],
-        env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    return home, run
+    for day in batches_to_run(landing, BATCH):
+        run = subprocess.run(
+            [*CRMGUARD, "run", "--landing", str(landing), "--batch-date", day],
+            env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        if run.returncode != 0:
+            break
+    return run
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The demo's batch: every rule's violations and near-misses planted."""
+    home = tmp_path_factory.mktemp("e2e-home")
+    return home, _run_demo_batch(home, "all")
 
 
 @pytest.mark.slow

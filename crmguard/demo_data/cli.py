@@ -28,7 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--violations",
         default="none",
-        help="compliance-rule violations to plant: none (clean batch), all, or rule ids",
+        help=(
+            "compliance-rule violations to plant, with near-misses: none (a clean batch), all, "
+            "or rule ids (DATA-01,CUS-02,...); MKT-04/CON-03 also write the previous day's batch"
+        ),
     )
     parser.set_defaults(func=run)
 
@@ -55,4 +58,6 @@ def run(args: argparse.Namespace) -> int:
         f"{len(result.records)} files, {total:,} records in {result.folder} "
         f"({result.elapsed_seconds:.1f} s); manifest {result.manifest.name}"
     )
+    if result.previous_folder is not None:
+        print(f"previous day's extract (retention baseline) in {result.previous_folder}")
     return 0

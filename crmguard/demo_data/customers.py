@@ -29,6 +29,10 @@ class CustomerBase:
     region: np.ndarray
     tier: np.ndarray
     closed: np.ndarray
+    # customers whose PIPL-sensitive columns hold values (set once consents are known)
+    sensitive_filled: np.ndarray | None = None
+    # extra (planted) customers column -> which customers have a value in it
+    extra_fill: dict[str, np.ndarray] | None = None
 
 
 def customer_base(
@@ -37,6 +41,7 @@ def customer_base(
     n: int,
     batch_start: int,
     rng: np.random.Generator,
+    minimum_age: int,
 ) -> CustomerBase:
     p = profile.customers
     history = profile.history_years * 365 * DAY
@@ -45,8 +50,11 @@ def customer_base(
     updated = created + 1 + (rng.random(n) * (batch_start - created - 2)).astype(np.int64)
     age = np.clip(rng.normal(p.age.mean, p.age.sd, n), p.age.min, p.age.max)
     birth_day = batch_start // DAY - (age * 365.25).astype(np.int64) - rng.integers(0, 365, n)
-    offshore = sum(p.offshore_regions.values())
-    regions = {r: (1 - offshore) / len(mainland) for r in mainland} | p.offshore_regions
+    # nobody is under the guardian-consent age when the account is created (CONS-02): minors
+    # appear only where a planter puts them
+    birth_day = np.minimum(birth_day, created // DAY - (minimum_age * 366 + 1))
+    # every record is stored in a mainland region (DATA-03); offshore ones are planted
+    regions = {r: 1.0 for r in mainland}
     return CustomerBase(
         count=n,
         batch_start=batch_start,
@@ -95,8 +103,14 @@ def customer_chunk(
     rng: np.random.Generator,
     start: int,
     stop: int,
+    sensitive_columns: list[str] | tuple[str, ...] = (),
+    extra_columns: list[str] | tuple[str, ...] = (),
 ) -> dict[str, list[str]]:
-    """Rows [start, stop) of customers.csv, extra columns included, as raw values."""
+    """Rows [start, stop) of customers.csv, extra columns included, as raw values.
+
+    PIPL-sensitive columns hold values only for customers with a sensitive_pi consent in force
+    (CONS-03); marital_status and children_info (no declared purpose, DATA-01) stay empty.
+    """
     p = profile.customers
     n = stop - start
     sl = slice(start, stop)
@@ -115,18 +129,23 @@ def customer_chunk(
     score = np.clip(rng.normal(p.credit_score.mean, p.credit_score.sd, n), 350, 950)
     income = np.exp(rng.normal(p.annual_income_log.mean, p.annual_income_log.sd, n))
     closed = base.closed[sl]
-    children = values.pick(rng, ["无", "1子", "1女", "1子1女", "2子", ""], n)
     bins = np.array(p.unionpay_bins)[rng.integers(0, len(p.unionpay_bins), n)].tolist()
     cards = values.luhn_complete(
         [f"{b}{d}" for b, d in zip(bins, values.digit_strings(rng, n, 12), strict=True)]
     )
-    has_wechat = rng.random(n) < 0.7
-    wechat = [
-        "wxid_" + h if w else ""
-        for h, w in zip(values.hex_strings(rng, n, 5), has_wechat, strict=True)
+    wechat = ["wxid_" + h for h in values.hex_strings(rng, n, 5)]
+    # an in-house attribute code: 11 digits, some of which happen to read like mobile numbers
+    # and most not, so no recogniser can name the column (DATA-02 planting)
+    tail = values.digit_strings(rng, n, 10)
+    mobile_like = (rng.random(n) < 0.4).tolist()
+    # fresh digits, never a customer's own number
+    codes = [
+        (d[:1] + "3" + d[1:] if like else "9" + d)[:11]
+        for d, like in zip(tail, mobile_like, strict=True)
     ]
+    codes = ["1" + c[1:] if like else c for c, like in zip(codes, mobile_like, strict=True)]
     updated = values.timestamps(base.updated_at[sl], rng, profile.offset_timestamp_share)
-    return {
+    cols = {
         "customer_id": values.prefixed_ids("C", start, stop, 8),
         "name": [faker.name() for _ in range(n)],
         "id_type": id_types.tolist(),
@@ -136,8 +155,8 @@ def customer_chunk(
         "address": [faker.address() for _ in range(n)],
         "birth_date": birth,
         "gender": gender.tolist(),
-        "marital_status": values.weighted_choice(rng, p.marital_status_weights, n).tolist(),
-        "children_info": children,
+        "marital_status": [""] * n,
+        "children_info": [""] * n,
         "gps_location": [
             f"{a:.5f},{b:.5f}" for a, b in zip(lat.tolist(), lng.tolist(), strict=True)
         ],
@@ -153,3 +172,13 @@ def customer_chunk(
         "bank_card_no": cards,
         "wechat_id": wechat,
     }
+    cols[profile.violations.data_02_column] = codes
+    filled = base.sensitive_filled[sl].tolist() if base.sensitive_filled is not None else [1] * n
+    for column in sensitive_columns:
+        cols[column] = [v if f else "" for v, f in zip(cols[column], filled, strict=True)]
+    for column in extra_columns:
+        fill = (base.extra_fill or {}).get(column)
+        if fill is not None:
+            keep = fill[sl].tolist()
+            cols[column] = [v if f else "" for v, f in zip(cols[column], keep, strict=True)]
+    return cols

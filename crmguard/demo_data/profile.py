@@ -100,6 +100,31 @@ class PerCustomer(_Strict):
     dsr_requests: float = Field(ge=0)
 
 
+class ViolationSettings(_Strict):
+    """How many violations each rule planter plants: a share of the rule's units, at least a few."""
+
+    minimum: int = Field(ge=1)
+    # rule id -> share of the rule's units (messages, orders, customers, ...) planted
+    rates: dict[str, float]
+    # DATA-01: contract columns without a declared purpose filled for some customers, and extra
+    # columns (not in the contract, no declared purpose) the batch gains
+    data_01_filled_columns: list[str]
+    data_01_extra_columns: list[str]
+    # DATA-02: an extra customers column whose values no recogniser can name
+    data_02_column: str
+    # DATA-01 / DATA-02 planted columns are filled for this share of customers
+    extra_column_fill_share: float = Field(gt=0, le=1)
+    # CUS-02 violation: a rejection reason that is never a valid one
+    invalid_return_reason: str
+    # MKT-01: wording wrapped around a planted absolute term, and the allowed-phrase near-miss
+    absolute_claim_template: str
+    allowed_phrase_message: str
+    # CON-01: template clause near-miss (fair wording close to an unfair clause)
+    fair_clause: str
+    # DATA-04: destination countries for the planted transfers
+    transfer_countries: list[str] = Field(min_length=2)
+
+
 class DemoDataProfile(_Strict):
     version: int
     per_customer: PerCustomer
@@ -117,6 +142,12 @@ class DemoDataProfile(_Strict):
     planted: dict[PlantedKind, PlantRate]
     gps_cities: list[tuple[float, float]] = Field(min_length=1)
     phrases: dict[str, list[str]]
+    # customer-linked sources that get at least this many rows (room for rule planting)
+    minimum_rows: dict[str, int]
+    # the entity each generated column is meant to be (source -> column -> entity of the
+    # classification policy); planting decides by it, never by running the classifier
+    column_entities: dict[str, dict[str, str]]
+    violations: ViolationSettings
 
 
 def demo_profile() -> DemoDataProfile:

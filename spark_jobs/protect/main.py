@@ -39,8 +39,14 @@ def scrub_entities(policy) -> list[str]:
     )
 
 
-def run(batch_date: str, policy_profile: str = "seed", spark: SparkSession | None = None) -> dict:
-    """Protect every raw table of ``batch_date``; returns the run summary."""
+def run(
+    batch_date: str,
+    policy_profile: str = "seed",
+    spark: SparkSession | None = None,
+    vault_cipher: str | None = None,
+) -> dict:
+    """Protect every raw table of ``batch_date``; returns the run summary. ``vault_cipher``
+    overrides config/protection.yaml's ``vault.cipher`` (aes-256-gcm | sm4-gcm)."""
     from spark_jobs.session import build_session
 
     started = time.perf_counter()
@@ -51,6 +57,7 @@ def run(batch_date: str, policy_profile: str = "seed", spark: SparkSession | Non
     keys = io.key_pads(spark).cache()
     key_version = int(keys.first()["_key_version"])
     entities = scrub_entities(policy)
+    cipher = vault_cipher or settings.vault.cipher
     summary: dict = {
         "batch_date": batch_date,
         "policy_profile": policy.profile,
@@ -60,6 +67,7 @@ def run(batch_date: str, policy_profile: str = "seed", spark: SparkSession | Non
         "rows_protected": 0,
         "dropped_columns": [],
         "vault_entries": 0,
+        "vault_cipher": cipher,
         "stage_s": {"zones": 0.0, "salts": 0.0, "vault": 0.0},
     }
     meta = {
@@ -76,7 +84,7 @@ def run(batch_date: str, policy_profile: str = "seed", spark: SparkSession | Non
                 StorageLevel.DISK_ONLY
             )
         meta_table = {**meta, "key_version": key_version}
-        _write_outputs(spark, raw, keys, plan, source, batch_date, meta_table, summary)
+        _write_outputs(spark, raw, keys, plan, source, batch_date, meta_table, summary, cipher)
         if plan.vault_columns and not plan.customer_column:
             log.warning(
                 "%s: vaulted columns %s have no customer key; clear values discarded",
@@ -109,6 +117,7 @@ def _write_outputs(
     batch_date: str,
     meta: dict,
     summary: dict,
+    cipher: str = "aes-256-gcm",
 ) -> None:
     """Restricted, protected and (for tables with a customer key) salts and vault of one
     table; adds the stage timings to ``summary``.
@@ -133,16 +142,19 @@ def _write_outputs(
     token = transforms.token_column_name(plan.customer_column)
     stage = time.perf_counter()
     # recomputed for the salts and the vault jobs: measured cheaper than a DISK_ONLY cache
+    # one vault row per source row with a customer and at least one C1 value
     rows = transforms.vault_input(raw, keys, plan).where(F.col(token).isNotNull())
+    # no distinct (a shuffle of every row): a customer on several rows of one table gets
+    # identical salt rows, which every reader and shred_customer treat as one
     links = rows.select(
         F.col(transforms.VAULT_SALT_ID).alias("salt_id"),
         F.col(token).alias("customer_token"),
         F.col(transforms.KEY_VERSION).alias("key_version"),
-    ).distinct()
+    )
     salts = io.ensure_salts(spark, links)
     summary["stage_s"]["salts"] += time.perf_counter() - stage
     stage = time.perf_counter()
-    vault = transforms.vault_from_wide(salts.attach(rows), keys, plan)
+    vault = transforms.vault_from_wide(salts.attach(rows), keys, plan, source, cipher)
     target = io.write_zone(vault, "vault", source, batch_date, None, meta)
     summary["vault_entries"] += spark.read.parquet(str(target)).count()
     summary["stage_s"]["vault"] += time.perf_counter() - stage

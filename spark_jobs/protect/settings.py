@@ -22,8 +22,8 @@ class SparkSettings(_Strict):
 
 
 class VaultSettings(_Strict):
-    # sm4-gcm (Arrow UDF) is not built yet: cryptography 50 supports SM4 with GCM
-    cipher: Literal["aes-256-gcm"]
+    # aes-256-gcm: native aes_encrypt; sm4-gcm: batched Arrow UDF (spark_jobs/protect/sm4.py)
+    cipher: Literal["aes-256-gcm", "sm4-gcm"]
 
 
 class FreeTextSettings(_Strict):

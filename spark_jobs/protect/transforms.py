@@ -8,17 +8,21 @@ The Python reference of :func:`normalise` and :func:`keyed_token` is ``crmguard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import pairwise
+from operator import or_
+from string import ascii_lowercase, ascii_uppercase
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from classification.policy import CUSTOMER_ID, DisplayMask, Generalise, Policy
+from crmguard.key_store import ASCII_WHITESPACE, FOLD_FROM, FOLD_TO, ZERO_WIDTH
 
-# NFKC on the full-width ASCII block (U+FF01–FF5E) and the ideographic space is a fixed shift:
-# a native `translate` gives the same result as Python's unicodedata.normalize("NFKC", …) there
-_FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
-_HALFWIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+# the fold table of crmguard.key_store (full-width ASCII → ASCII, Unicode spaces → U+0020,
+# zero-width characters deleted): one native `translate` equals the Python reference
+_FULLWIDTH = FOLD_FROM
+_HALFWIDTH = FOLD_TO
 _ID_ENTITIES = ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "BANK_CARD", CUSTOMER_ID)
 LINEAGE = ("_source_file", "_source_line", "_batch_date")
 KEY_VERSION = "_key_version"
@@ -30,16 +34,31 @@ REDACTED = "***"
 
 
 # Java regex \s (what the Spark and Python references strip and delete)
-_WHITESPACE = " \t\n\x0b\f\r"
+_WHITESPACE = ASCII_WHITESPACE
 
 
-def _fold(value: Column, delete: str = "") -> Column:
-    """Full-width → half-width and deletion of ``delete`` (after folding) in one ``translate``:
-    one pass over the string instead of a translate plus a regex per character class."""
-    kept = [(f, h) for f, h in zip(_FULLWIDTH, _HALFWIDTH, strict=True) if h not in delete]
-    dropped = [f for f, h in zip(_FULLWIDTH, _HALFWIDTH, strict=True) if h in delete]
+_ASCII_CASE: dict[str, dict[int, int]] = {
+    "upper": str.maketrans(ascii_lowercase, ascii_uppercase),
+    "lower": str.maketrans(ascii_uppercase, ascii_lowercase),
+}
+
+
+def _fold(value: Column, delete: str = "", case: str | None = None) -> Column:
+    """Full-width → half-width, ASCII case (``upper``/``lower``) and deletion of ``delete``
+    (after folding) in one ``translate``: one pass over the string instead of a translate, a
+    case function and a regex per character class. Case is ASCII only, as in the Python
+    reference (Java's and Python's Unicode case tables differ by version)."""
+    table = _ASCII_CASE[case] if case else {}
+
+    def cased(h: str) -> str:
+        return h.translate(table)
+
+    pairs = list(zip(_FULLWIDTH, _HALFWIDTH, strict=True))
+    kept = [(f, cased(h)) for f, h in pairs if h not in delete]
+    kept += [(chr(a), chr(b)) for a, b in table.items()]
+    dropped = [f for f, h in pairs if h in delete]
     # translate deletes the characters of ``matching`` that have no counterpart in ``replace``
-    matching = "".join(f for f, _ in kept) + "".join(dropped) + delete
+    matching = "".join(f for f, _ in kept) + "".join(dropped) + delete + ZERO_WIDTH
     return F.translate(value.cast("string"), matching, "".join(h for _, h in kept))
 
 
@@ -47,16 +66,15 @@ def normalise(value: Column, entity: str | None = None) -> Column:
     """Canonical form of a value before tokenising (same as ``crmguard.key_store.normalise``)."""
     if entity in _ID_ENTITIES:
         # every whitespace is deleted, so no separate trim
-        return F.upper(_fold(value, _WHITESPACE + "-"))
+        return _fold(value, _WHITESPACE + "-", case="upper")
     if entity == "CN_MOBILE":
         digits = _fold(value, _WHITESPACE + "-()")
         return F.regexp_replace(digits, r"^(?:\+86|0086|86)(?=1\d{10}$)", "")
     if entity == "GEO_LOCATION":
         return _fold(value, _WHITESPACE)
-    text = F.btrim(_fold(value), F.lit(_WHITESPACE))
     if entity == "EMAIL":
-        return F.lower(text)
-    return text
+        return F.btrim(_fold(value, case="lower"), F.lit(_WHITESPACE))
+    return F.btrim(_fold(value), F.lit(_WHITESPACE))
 
 
 def hmac_sha256(message: Column, ipad: Column, opad: Column) -> Column:
@@ -344,7 +362,7 @@ def apply_plan(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> tuple[DataFr
 
 
 VAULT_SALT_ID = "__salt_id"
-VAULT_ENTRIES = "__vault_entries"
+VAULT_PLAINTEXT = "__vault_plaintext"
 
 
 def protect_wide(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
@@ -362,19 +380,29 @@ def protect_wide(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
     return joined.select(*plan.protected, *plan.restricted_only)
 
 
+def vault_plaintext(plan: TablePlan) -> Column:
+    """The row's C1 clear values as one JSON object (``{"id_number": "…", "mobile": "…"}``,
+    nulls omitted), built natively; null when the row has none. One ciphertext per row instead
+    of one per value: the cipher call, not the bytes, is what costs."""
+    values = [F.col(f"`{c}`").cast("string").alias(c) for c in plan.vault_columns]
+    return F.when(has_vault_value(plan), F.to_json(F.struct(*values)))
+
+
+def has_vault_value(plan: TablePlan) -> Column:
+    """True for a row with at least one non-null C1 value (a row the vault keeps)."""
+    return reduce(or_, [F.col(f"`{c}`").isNotNull() for c in plan.vault_columns])
+
+
 def vault_input(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
-    """Per raw row: customer token, salt index, key version and the (column, clear) array of
-    its C1 values; only the customer key is normalised and hashed (4 SHA-256 per row), so
+    """Per raw row: customer token, salt index, key version and the JSON plaintext of its C1
+    values; only the customer key is normalised and hashed (4 SHA-256 per row), so
     recomputing it is cheaper than keeping a wide copy of every row."""
     assert plan.customer_column is not None
     customer = f"__n_{plan.customer_column}"
-    entries = [
-        F.struct(F.lit(c).alias("column"), F.col(f"`{c}`").cast("string").alias("clear"))
-        for c in plan.vault_columns
-    ]
-    prepared = raw.select(
+    # filter on the null checks, not on the JSON: the salts job prunes the JSON away
+    prepared = raw.where(has_vault_value(plan)).select(
         normalise(F.col(f"`{plan.customer_column}`"), CUSTOMER_ID).alias(customer),
-        F.array(*entries).alias(VAULT_ENTRIES),
+        vault_plaintext(plan).alias(VAULT_PLAINTEXT),
     )
     return prepared.crossJoin(F.broadcast(keys)).select(
         keyed_token(F.col(customer), normalised=True).alias(
@@ -382,13 +410,25 @@ def vault_input(raw: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
         ),
         salt_id(F.col(customer), normalised=True).alias(VAULT_SALT_ID),
         F.col(KEY_VERSION),
-        F.col(VAULT_ENTRIES),
+        F.col(VAULT_PLAINTEXT),
     )
 
 
-def vault_from_wide(salted: DataFrame, keys: DataFrame, plan: TablePlan) -> DataFrame:
-    """Encrypted vault rows from the wide frame with each row's ``salt`` attached: one data key
-    per customer row, then AES-256-GCM per C1 value."""
+def vault_from_wide(
+    salted: DataFrame,
+    keys: DataFrame,
+    plan: TablePlan,
+    source: str,
+    cipher: str = "aes-256-gcm",
+) -> DataFrame:
+    """Encrypted vault rows from the vault input with each row's ``salt`` attached: one data
+    key per customer row and ONE ciphertext per row (its C1 values as a JSON object).
+
+    Rows: ``customer_token, source, key_version, cipher, columns, ciphertext``; ``columns``
+    lists the table's vaulted columns (a null value is absent from the plaintext).
+    AES-256-GCM is native ``aes_encrypt``; SM4-GCM (not in Spark) is a batched Arrow UDF
+    (``spark_jobs.protect.sm4``) under the first 16 bytes of the same data key.
+    """
     token = token_column_name(plan.customer_column or "customer_id")
     data_key = F.unhex(hmac_sha256(F.col("salt"), F.col("vault_ipad"), F.col("vault_opad")))
     per_row = (
@@ -397,19 +437,25 @@ def vault_from_wide(salted: DataFrame, keys: DataFrame, plan: TablePlan) -> Data
             F.col(token).alias(CUSTOMER_TOKEN),
             F.col(KEY_VERSION).alias("key_version"),
             "salt",
-            VAULT_ENTRIES,
+            VAULT_PLAINTEXT,
         )
         .crossJoin(F.broadcast(keys.select("vault_ipad", "vault_opad")))
-        .select(
-            CUSTOMER_TOKEN,
-            "key_version",
-            data_key.alias("data_key"),
-            F.explode(VAULT_ENTRIES).alias("e"),
-        )
+        .select(CUSTOMER_TOKEN, "key_version", data_key.alias("data_key"), VAULT_PLAINTEXT)
     )
-    return per_row.where(F.col("e.clear").isNotNull()).select(
+    plaintext = F.col(VAULT_PLAINTEXT)
+    if cipher == "sm4-gcm":
+        from spark_jobs.protect.sm4 import sm4_gcm_encrypt
+
+        ciphertext = sm4_gcm_encrypt(plaintext.cast("binary"), F.substring("data_key", 1, 16))
+    elif cipher == "aes-256-gcm":
+        ciphertext = F.aes_encrypt(plaintext, F.col("data_key"), F.lit("GCM"))
+    else:
+        raise ValueError(f"unknown vault cipher {cipher!r}")
+    return per_row.select(
         CUSTOMER_TOKEN,
-        F.col("e.column").alias("column"),
+        F.lit(source).alias("source"),
         "key_version",
-        F.aes_encrypt(F.col("e.clear"), F.col("data_key"), F.lit("GCM")).alias("ciphertext"),
+        F.lit(cipher).alias("cipher"),
+        F.array(*[F.lit(c) for c in plan.vault_columns]).alias("columns"),
+        ciphertext.alias("ciphertext"),
     )

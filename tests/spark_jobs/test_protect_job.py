@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from pyspark.sql import SparkSession
 
 from crmguard import key_store
@@ -94,38 +95,57 @@ def test_leak_scan_no_raw_c1_value_in_protected(spark: SparkSession, batch_home:
         assert not any(v.encode() in part.read_bytes() for v in raw_values)
 
 
-def test_vault_round_trip_and_crypto_shredding(spark: SparkSession, batch_home: Path) -> None:
-    main.run(BATCH, "seed", spark=spark)
-    vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
-    expected = {
-        (key_store.token_for(r[0], "CUSTOMER_ID"), col, str(r[i]))
+def _expected_vault() -> dict[str, dict[str, str]]:
+    """customer_token -> {C1 column: clear value} of the test batch (nulls absent)."""
+    return {
+        key_store.token_for(r[0], "CUSTOMER_ID"): {
+            col: str(r[i]) for col, i in C1_COLUMNS.items() if r[i] is not None
+        }
         for r in CUSTOMERS
-        for col, i in C1_COLUMNS.items()
-        if r[i] is not None
     }
+
+
+@pytest.mark.parametrize("cipher", ["aes-256-gcm", "sm4-gcm"])
+def test_vault_round_trip_and_crypto_shredding(
+    spark: SparkSession, batch_home: Path, cipher: str
+) -> None:
+    summary = main.run(BATCH, "seed", spark=spark, vault_cipher=cipher)
+    vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
+    # one ciphertext per source row, holding all of that row's C1 values
+    assert summary["vault_entries"] == len(vault) == len(CUSTOMERS)
+    assert {v["cipher"] for v in vault} == {cipher}
+    assert {v["source"] for v in vault} == {"customers"}
+    assert all(v["columns"] == list(C1_COLUMNS) for v in vault)
+    assert {v["key_version"] for v in vault} == {1}
     decrypted = {
-        (
-            v["customer_token"],
-            v["column"],
-            key_store.decrypt_vault_value(v["customer_token"], v["ciphertext"]),
+        v["customer_token"]: key_store.decrypt_vault_row(
+            v["customer_token"], v["ciphertext"], cipher
         )
         for v in vault
     }
-    assert decrypted == expected
-    assert {v["key_version"] for v in vault} == {1}
+    assert decrypted == _expected_vault()
+    # fresh nonce per value: same-length plaintexts never share the first 12 bytes
+    assert len({v["ciphertext"][:12] for v in vault}) == len(vault)
+    # the wrong cipher does not decrypt (GCM authenticates)
+    other = "sm4-gcm" if cipher == "aes-256-gcm" else "aes-256-gcm"
+    with pytest.raises(InvalidTag):
+        key_store.decrypt_vault_row(vault[0]["customer_token"], vault[0]["ciphertext"], other)
 
     victim = key_store.token_for("C002", "CUSTOMER_ID")
     key_store.shred_customer(victim)
     for v in vault:
         if v["customer_token"] == victim:
             with pytest.raises(key_store.ShreddedError):
-                key_store.decrypt_vault_value(v["customer_token"], v["ciphertext"])
+                key_store.decrypt_vault_row(v["customer_token"], v["ciphertext"], cipher)
         else:
-            assert key_store.decrypt_vault_value(v["customer_token"], v["ciphertext"])
+            assert key_store.decrypt_vault_row(v["customer_token"], v["ciphertext"], cipher)
     # a re-run keeps everyone else's salt (their old vault entries still decrypt)
-    main.run(BATCH, "seed", spark=spark)
-    other = next(v for v in vault if v["customer_token"] != victim)
-    assert key_store.decrypt_vault_value(other["customer_token"], other["ciphertext"])
+    main.run(BATCH, "seed", spark=spark, vault_cipher=cipher)
+    other_row = next(v for v in vault if v["customer_token"] != victim)
+    assert (
+        key_store.decrypt_vault_row(other_row["customer_token"], other_row["ciphertext"], cipher)
+        == _expected_vault()[other_row["customer_token"]]
+    )
 
 
 def test_no_key_bytes_in_plans_or_event_logs(
@@ -173,7 +193,7 @@ def test_rotation_changes_tokens_and_keeps_salts(spark: SparkSession, batch_home
     assert key_store.rotate() == 2
     summary = main.run(BATCH, "seed", spark=spark)
     new = key_store.token_for("C001", "CUSTOMER_ID")
-    assert new != old and summary["vault_entries"] == 8
+    assert new != old and summary["vault_entries"] == len(CUSTOMERS)
     protected = spark.read.parquet(str(layout().protected_partition("customers", BATCH)))
     assert {r["_key_version"] for r in protected.collect()} == {2}
     assert protected.where(f"customer_token = '{new}'").count() == 1
@@ -181,7 +201,11 @@ def test_rotation_changes_tokens_and_keeps_salts(spark: SparkSession, batch_home
     assert salts[old] == salts[new]  # one salt per customer across key versions
     vault = _rows(spark, layout().vault / "customers" / f"batch_date={BATCH}")
     entry = next(v for v in vault if v["customer_token"] == new)
-    assert key_store.decrypt_vault_value(new, entry["ciphertext"], version=2)
+    assert key_store.decrypt_vault_row(new, entry["ciphertext"], version=2) == {
+        "id_number": CUSTOMERS[0][2],
+        "mobile": CUSTOMERS[0][3],
+        "gps_location": CUSTOMERS[0][7],
+    }
     # shredding by the new token also removes the salt indexed under the old one
     key_store.shred_customer(new)
     assert old not in key_store.read_salts()

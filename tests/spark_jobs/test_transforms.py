@@ -47,13 +47,28 @@ def test_hmac_composed_from_sha2_equals_python_hmac(spark: SparkSession) -> None
     [
         (
             "CN_MOBILE",
-            ["13800138000", "+86 138-0013-8000", "0086 13800138000", "１３８００１３８０００"],
+            [
+                "13800138000",
+                "+86 138-0013-8000",
+                "0086 13800138000",
+                "１３８００１３８０００",
+                "138\u00a00013\u00a08000",
+                "\u3000138\u20070013\u202f8000\t",
+            ],
         ),
         (
             "CN_RESIDENT_ID",
-            ["44030519850101002X", "440305 19850101 002x", "４４０３０５１９８５０１０１００２Ｘ"],
+            [
+                "44030519850101002X",
+                "440305 19850101 002x",
+                "４４０３０５１９８５０１０１００２Ｘ",
+                "440305\u00a019850101\u00a0002X",
+                "\ufeff440305\u300019850101\u2007002X\u200b",
+            ],
         ),
-        ("CUSTOMER_ID", ["C001", "Ｃ００１", " c001 "]),
+        ("CUSTOMER_ID", ["C001", "Ｃ００１", " c001 ", "\u00a0C001\u00a0", "\tC\u202f001\u3000"]),
+        ("EMAIL", ["alice@qq.com", "\u00a0Alice@QQ.com\u3000", "\u2007ALICE@qq.com\t"]),
+        ("GEO_LOCATION", ["22.5,114.0", "22.5,\u00a0114.0", "22.5 ,\u202f114.0\u3000"]),
     ],
 )
 def test_tokens_equal_python_reference_and_across_spellings(
@@ -72,6 +87,36 @@ def test_tokens_equal_python_reference_and_across_spellings(
     assert again == tokens[0]
     # a different value gives a different token
     assert key_store.token_for(variants[0] + "1", entity) != tokens[0]
+
+
+@pytest.mark.parametrize("entity", [None, "CN_RESIDENT_ID", "CN_MOBILE", "EMAIL", "GEO_LOCATION"])
+def test_normalisation_equals_python_for_every_bmp_character(
+    spark: SparkSession, entity: str | None
+) -> None:
+    # every BMP character (surrogates aside) between, before and after digits: Spark's native
+    # normalisation and the Python reference agree on all of them (spaces, full-width, …)
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    values = [f"{c}138{c}0013 {c}8000{c}" for c in chars]
+    df = spark.createDataFrame([(v,) for v in values], "v string")
+    got = [r[0] for r in df.select(transforms.normalise(F.col("v"), entity)).collect()]
+    differ = [
+        (hex(ord(c)), s, p)
+        for c, s, p in zip(
+            chars, got, (key_store.normalise(v, entity) for v in values), strict=True
+        )
+        if s != p
+    ]
+    assert not differ, differ[:20]
+
+
+def test_unicode_spaces_fold_to_ascii_space() -> None:
+    # the fold table covers every Unicode space Python knows (U+00A0, U+2007, U+202F, U+3000 …)
+    assert {"\u00a0", "\u2007", "\u202f", "\u3000", "\u1680", "\u205f"} <= set(
+        key_store.UNICODE_SPACES
+    )
+    for space in key_store.UNICODE_SPACES:
+        assert key_store.normalise(f"{space}C001{space}", "CUSTOMER_ID") == "C001"
+        assert key_store.normalise(f"a{space}b{space}", None) == "a b"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Great Expectations suites that gate publishing: the platform's guarantees and data warnings."""
