@@ -299,13 +299,16 @@ def write_rule_catalog_seed(project_dir: Path) -> Path:
                 rule.area.zh,
                 rule.area.en,
                 rule.title.zh,
-                rule.title.en,
+                # dbt-spark's session seeds inline values without escaping quotes:
+                # "guardian's" would end the SQL literal; the typographic apostrophe reads the same
+                rule.title.en.replace("'", "\u2019"),
                 rule.grain,
                 rule.severity,
                 rule.basis,
                 rule.reference,
                 rule.model or "",
-                rule.evaluated,
+                # text, not a CSV boolean: seed type inference differs between adapters
+                "true" if rule.evaluated else "false",
             ]
         )
     path = project_dir / "seeds" / "compliance_rule_catalog.csv"
@@ -335,6 +338,27 @@ def write_working_calendar_seed(project_dir: Path) -> Path:
     return path
 
 
+def write_rule_terms_seed(project_dir: Path) -> Path:
+    """``seeds/rule_terms.csv``: the rule pack's word and value lists, one row per term.
+
+    Kinds: ``absolute_term`` / ``allowed_phrase`` (MKT-01), ``unsubscribe_channel`` (MKT-02).
+    """
+    params = compliance_rules().parameters
+    rows = [("MKT-01", "absolute_term", t) for t in params.mkt_01.absolute_terms]
+    rows += [("MKT-01", "allowed_phrase", t) for t in params.mkt_01.allowed_phrases]
+    rows += [
+        ("MKT-02", "unsubscribe_channel", c) for c in params.mkt_02.unsubscribe_required_channels
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["rule_id", "kind", "term"])
+    writer.writerows(rows)
+    path = project_dir / "seeds" / "rule_terms.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
 def generate(batch_date: str, project_dir: Path | None = None) -> list[Path]:
     """Rewrite the generated staging YAML and seeds of ``project_dir`` for one batch."""
     project_dir = project_dir or layout().dbt_project
@@ -344,6 +368,7 @@ def generate(batch_date: str, project_dir: Path | None = None) -> list[Path]:
         write_consent_channel_seed(project_dir),
         write_rule_catalog_seed(project_dir),
         write_working_calendar_seed(project_dir),
+        write_rule_terms_seed(project_dir),
     ]
     for layer in LAYERS:
         sources_doc, models_doc = _layer_docs(layer, batch_date, catalog, project_dir)
@@ -367,6 +392,7 @@ def write_parse_skeleton(project_dir: Path | None = None) -> list[Path]:
         ("consent_channel_purposes", write_consent_channel_seed),
         ("compliance_rule_catalog", write_rule_catalog_seed),
         ("working_calendar", write_working_calendar_seed),
+        ("rule_terms", write_rule_terms_seed),
     ):
         if not (project_dir / "seeds" / f"{name}.csv").exists():
             written.append(writer(project_dir))
@@ -394,12 +420,11 @@ def write_parse_skeleton(project_dir: Path | None = None) -> list[Path]:
 def prepare_build(batch_date: str, project_dir: Path | None = None) -> list[Path]:
     """Everything ``dbt build`` needs before it starts: owner-only warehouse files, fresh YAML.
 
-    dbt-duckdb would create ``crm.duckdb`` and ``restricted.duckdb`` with the process umask;
-    creating them first through :func:`crmguard.warehouse.connect` makes them 0600 (layout.md).
+    dbt-duckdb would create ``crm.duckdb`` with the process umask; creating it first through
+    :func:`crmguard.warehouse.connect` makes it 0600 (layout.md). The published files
+    (``marts.duckdb``, ``restricted.duckdb``) are written only by :mod:`crmguard.publish`.
     """
-    lay = layout()
-    for db in (lay.warehouse_db, lay.restricted_db):
-        connect(db).close()
+    connect(layout().warehouse_db).close()
     return generate(batch_date, project_dir)
 
 

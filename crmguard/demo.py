@@ -86,8 +86,8 @@ def where_things_are(batch_date: str, elapsed_s: float) -> str:
         ]
     if lay.marts_db.exists():
         places += [
-            ("published analyst marts", f"marts.* in {rel(lay.marts_db)} (open read-only)"),
-            ("restricted marts (0600)", f"restricted_marts.* in {rel(lay.restricted_db)}"),
+            ("published analyst marts", f"{rel(lay.marts_db)} (open read-only: marts.<table>)"),
+            ("published restricted marts (0600)", f"{rel(lay.restricted_db)}"),
         ]
     report = lay.reports / "compliance_report.html"
     if report.exists():

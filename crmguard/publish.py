@@ -19,8 +19,6 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import duckdb
-
 from crmguard import governance_log
 from crmguard.config import config_path, file_sha256
 from crmguard.paths import PRIVATE_FILE_MODE, REPO_ROOT, ensure_private_dir, layout
@@ -83,29 +81,34 @@ def _fsync(path: Path) -> None:
 
 
 def _copy_schema(build: Path, schema: str, target: Path, mode: int) -> list[str]:
-    """Copy every relation of ``schema`` into a new file next to ``target``; swap it in."""
+    """Copy every relation of ``schema`` into a new file next to ``target``; swap it in.
+
+    The copy runs on a connection to the build itself (the warehouse's own connect), with the
+    new file attached: under `airflow dags test` every task shares one process, and DuckDB
+    refuses a second handle on a file with another configuration (e.g. read-only).
+    """
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    con = duckdb.connect(str(tmp))
+    con = connect(build)
     try:
-        con.execute(f"attach '{build}' as build (read_only)")
         tables = [
             r[0]
             for r in con.execute(
                 "select table_name from information_schema.tables"
-                " where table_catalog = 'build' and table_schema = ? order by 1",
+                " where table_catalog = current_database() and table_schema = ? order by 1",
                 [schema],
             ).fetchall()
         ]
-        # fully qualified: the new file's own catalog may share the schema's name (marts)
-        new = con.execute("select current_database()").fetchall()[0][0]
-        con.execute(f'create schema "{new}".{schema}')
-        for table in tables:
-            # views of the build become tables: a published file stands alone
-            con.execute(
-                f'create table "{new}".{schema}."{table}" as select * from build.{schema}."{table}"'
-            )
-        con.execute("detach build")
-        con.execute("checkpoint")
+        con.execute(f"attach '{tmp}' as published")
+        try:
+            for table in tables:
+                # views of the build become tables: a published file stands alone; tables go
+                # to the file's default schema (opened as marts.duckdb: `marts.<table>` works)
+                con.execute(
+                    f'create table published.main."{table}" as select * from {schema}."{table}"'
+                )
+            con.execute("checkpoint published")
+        finally:
+            con.execute("detach published")
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)
@@ -162,7 +165,7 @@ def publish(batch_date: str, run_id: str, validation: dict) -> dict:
     if not failed and fingerprint is not None:
         from expectations.validate import build_fingerprint
 
-        con = duckdb.connect(str(lay.warehouse_db), read_only=True)
+        con = connect(lay.warehouse_db)  # same configuration as the DAG's other handles
         try:
             now = build_fingerprint(con)
         finally:

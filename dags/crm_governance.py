@@ -1,4 +1,7 @@
-"""crm_governance: one batch of CRM exports from landing to the governed lake (wiring only).
+"""crm_governance: one batch of CRM exports from landing to published marts (wiring only).
+
+resolve → discover → ingest (mapped) → reconcile → classify → protect (Spark) → dbt (cosmos:
+staging, marts, rule models, tests) → validate (GX) → publish (write-audit-publish).
 
 Logic lives in importable packages (crmguard.ingest, classification, spark_jobs); this file only
 wires tasks. Nothing heavy is imported or computed at parse time.
@@ -134,12 +137,29 @@ def crm_governance():
         },
     )
 
+    @task(pool=DUCKDB_WRITER_POOL)
+    def validate(batch: dict, run_id: str | None = None) -> dict:
+        from expectations.validate import validate_build
+
+        return validate_build(batch["batch_date"], run_id)
+
+    @task(pool=DUCKDB_WRITER_POOL)
+    def publish(batch: dict, validation: dict, run_id: str | None = None) -> dict:
+        from crmguard.publish import publish as write_audit_publish
+
+        # raises PublishBlocked naming each failed blocking expectation: the run fails and the
+        # published marts stay untouched; findings in the customers' data never block
+        return write_audit_publish(batch["batch_date"], run_id, validation)
+
     batch = resolve_batch()
     files = discover(batch)
     results = ingest.partial(batch=batch).expand(file=files)
     ingested = reconcile(batch, results)
     catalog = classify(batch, ingested)
     protect_spec(batch, catalog) >> protect >> dbt_prepare(batch) >> marts
+    validation = validate(batch)
+    marts >> validation
+    publish(batch, validation)
 
 
 crm_governance()

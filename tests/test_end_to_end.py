@@ -140,3 +140,59 @@ def test_dbt_spark_target_on_the_demo_batch(demo_run, tmp_path: Path):
             "select message_id, consent_id from marts.marketing_message_log order by message_id"
         ).fetchall()
     assert spark_rows == duck_rows and len(duck_rows) > 0
+
+
+@pytest.mark.slow
+def test_findings_equal_planted_for_every_evaluated_rule(demo_run):
+    """Per rule the models evaluate, the findings are exactly what the generator planted (keys
+    included) and no near-miss is a finding. Rules without a model yet are `not_evaluated`."""
+    home, run = demo_run
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    planted = json.loads((home / "landing" / BATCH / "expected.json").read_text())["violations"]
+    with duckdb.connect(str(home / "warehouse" / "crm.duckdb"), read_only=True) as con:
+        summary = dict(
+            con.execute("select rule_id, status from marts.compliance_rule_summary").fetchall()
+        )
+        rows = con.execute("select rule_id, subject from marts.compliance_findings").fetchall()
+    found: dict[str, set[str]] = {}
+    for rule_id, subject in rows:
+        found.setdefault(rule_id, set()).add(subject)
+    evaluated = {r for r, status in summary.items() if status != "not_evaluated"}
+    assert {"CONS-01", "MKT-01", "MKT-02"} <= evaluated
+    assert summary["FIN-01"] == "not_evaluated"
+    for rule_id in sorted(evaluated):
+        expected = planted["rules"][rule_id]
+        assert expected["count"] >= 1, f"{rule_id}: nothing planted at 200 customers"
+        want, got = set(expected["subjects"]), found.get(rule_id, set())
+        missing, unexpected = sorted(want - got), sorted(got - want)
+        assert got == want, f"{rule_id}: missing {missing}, unexpected {unexpected}"
+        near = set(expected["near_misses"]["subjects"])
+        assert not (near & got), f"{rule_id}: near-misses reported {sorted(near & got)}"
+
+
+@pytest.mark.slow
+def test_batch_with_findings_is_validated_and_published(demo_run):
+    """Findings in the customers' data never block: the planted batch publishes, and the
+    analyst file holds the marts and the findings."""
+    home, run = demo_run
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    warehouse = home / "warehouse"
+    with duckdb.connect(str(warehouse / "crm.duckdb"), read_only=True) as con:
+        log = con.execute(
+            "select published, git_commit is not null, catalog_sha256 is not null"
+            " from governance.publish_log where batch_date = ?",
+            [BATCH],
+        ).fetchall()
+        blocking_failed = con.execute(
+            "select count(*) from governance.validation_results"
+            " where batch_date = ? and severity = 'blocking' and not success",
+            [BATCH],
+        ).fetchone()[0]
+    assert log and log[-1][0] and log[-1][2], log
+    assert blocking_failed == 0
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        findings = con.execute("select count(*) from marts.compliance_findings").fetchone()[0]
+        assert con.execute("select count(*) from marts.customer_360").fetchone()[0] > 0
+    assert findings > 0
+    assert (warehouse / "marts.duckdb").stat().st_mode & 0o777 == 0o644
+    assert (warehouse / "restricted.duckdb").stat().st_mode & 0o777 == 0o600

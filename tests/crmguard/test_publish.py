@@ -51,13 +51,14 @@ def test_clean_build_publishes_marts_and_restricted_marts() -> None:
     lay = layout()
     assert outcome["published"] and "customer_360" in outcome["marts"]
     marts = _tables(lay.marts_db)
-    assert ("marts", "customer_360") in marts and ("marts", "compliance_findings") in marts
-    assert {schema for schema, _ in marts} == {"marts"}
-    assert _tables(lay.restricted_db) == [("restricted_marts", "restricted_customer_financials")]
+    assert ("main", "customer_360") in marts and ("main", "compliance_findings") in marts
+    assert {schema for schema, _ in marts} == {"main"}
+    assert _tables(lay.restricted_db) == [("main", "restricted_customer_financials")]
     con = duckdb.connect(str(lay.marts_db), read_only=True)
     try:
-        # the file's catalog is also named marts: analysts qualify fully (or `use marts.marts`)
-        assert con.execute("select count(*) from marts.marts.customer_360").fetchone()[0] == 3
+        # opened as marts.duckdb: `marts.<table>` (catalog.table) and the bare name both work
+        assert con.execute("select count(*) from marts.customer_360").fetchone()[0] == 3
+        assert con.execute("select count(*) from customer_360").fetchone()[0] == 3
     finally:
         con.close()
     assert lay.marts_db.stat().st_mode & 0o777 == 0o644

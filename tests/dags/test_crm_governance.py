@@ -51,8 +51,14 @@ def test_task_graph(dagbag):
         ("classify", "protect_spec"),
         ("protect_spec", "protect"),
         ("protect", "dbt_prepare"),
+        ("resolve_batch", "validate"),
+        ("validate", "publish"),
     }
     assert expected <= edges
+    # validation waits for every dbt task (models, rule models and their tests)
+    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
+    leaves = {t for t in dbt_tasks if not (dag.get_task(t).downstream_task_ids & dbt_tasks)}
+    assert leaves and all("validate" in dag.get_task(t).downstream_task_ids for t in leaves)
     assert dag.params["batch_date"] is None and "landing" in dag.params
 
 
@@ -62,6 +68,8 @@ def test_retries_and_writer_pool(dagbag):
         assert t.retries >= 1, f"{t.task_id} has no retries"
     assert dag.get_task("reconcile").pool == "duckdb_writer"
     assert dag.get_task("classify").pool == "duckdb_writer"  # writes governance.catalog_history
+    assert dag.get_task("validate").pool == "duckdb_writer"  # writes governance results
+    assert dag.get_task("publish").pool == "duckdb_writer"  # swaps the published files
     protect = dag.get_task("protect")
     assert protect.task_type == "SparkSubmitOperator"
     assert protect._conn_id == "spark_default"

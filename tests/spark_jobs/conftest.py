@@ -26,6 +26,11 @@ def event_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def spark(event_log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    # a session left by another package's tests (GX's Spark suites) would be returned by
+    # getOrCreate without this fixture's settings (event log, scratch dir): stop it first
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
     session = build_session(
         "crmguard-tests",
         master="local[2]",

@@ -1,0 +1,118 @@
+{# Rules judged per marketing message, as of the batch date (config/rules.yaml):
+   CONS-01 no consent of the channel's purpose in force at sent_at (marketing_message_log);
+   MKT-01 an absolute or guarantee term in the content, occurrences inside an allowed phrase
+   (最近 for 最) not counted; MKT-02 sent at or after the customer withdrew the channel's consent
+   (and none in force then), or an unsubscribe means missing on a channel that needs one. #}
+with message_log as (
+    select * from {{ ref('marketing_message_log') }}
+),
+
+messages as (
+    select message_id, content from {{ ref('stg_protected__marketing_messages') }}
+),
+
+consents as (
+    select * from {{ ref('stg_protected__consents') }}
+),
+
+terms as (
+    select * from {{ ref('rule_terms') }}
+),
+
+absolute_terms as (
+    select term from terms where rule_id = 'MKT-01' and kind = 'absolute_term'
+),
+
+allowed_phrases as (
+    select term as phrase from terms where rule_id = 'MKT-01' and kind = 'allowed_phrase'
+),
+
+unsubscribe_channels as (
+    select term as channel from terms where rule_id = 'MKT-02' and kind = 'unsubscribe_channel'
+),
+
+term_hits as (
+    {# occurrences of each listed term, minus those inside an allowed phrase containing it #}
+    select
+        messages.message_id,
+        absolute_terms.term,
+        {{ occurrences('messages.content', 'absolute_terms.term') }} as term_count
+    from messages
+    inner join absolute_terms
+        on {{ occurrences('messages.content', 'absolute_terms.term') }} > 0
+),
+
+allowed_hits as (
+    select
+        term_hits.message_id,
+        term_hits.term,
+        sum(
+            {{ occurrences('messages.content', 'allowed_phrases.phrase') }}
+            * {{ occurrences('allowed_phrases.phrase', 'term_hits.term') }}
+        ) as allowed_count
+    from term_hits
+    inner join messages
+        on term_hits.message_id = messages.message_id
+    inner join allowed_phrases
+        on {{ occurrences('allowed_phrases.phrase', 'term_hits.term') }} > 0
+    group by term_hits.message_id, term_hits.term
+),
+
+absolute_claims as (
+    select
+        term_hits.message_id,
+        {{ sorted_list('term_hits.term') }} as absolute_terms_found
+    from term_hits
+    left join allowed_hits
+        on term_hits.message_id = allowed_hits.message_id
+        and term_hits.term = allowed_hits.term
+    where term_hits.term_count > coalesce(allowed_hits.allowed_count, 0)
+    group by term_hits.message_id
+),
+
+withdrawals_before_send as (
+    select
+        message_log.message_id,
+        max(consents.withdrawn_at) as last_withdrawn_at
+    from message_log
+    inner join consents
+        on message_log.customer_token = consents.customer_token
+        and message_log.required_purpose = consents.purpose
+        and consents.withdrawn_at <= message_log.sent_at
+    group by message_log.message_id
+),
+
+final as (
+    select
+        message_log.message_id,
+        message_log.customer_token,
+        message_log.channel,
+        message_log.sent_at,
+        message_log.consent_id,
+        message_log.has_unsubscribe_link,
+        withdrawals_before_send.last_withdrawn_at,
+        absolute_claims.absolute_terms_found,
+        not message_log.is_consent_authorised as violates_cons_01,
+        absolute_claims.message_id is not null as violates_mkt_01,
+        (
+            withdrawals_before_send.message_id is not null
+            and not message_log.is_consent_authorised
+        ) as sent_after_withdrawal,
+        (
+            unsubscribe_channels.channel is not null
+            and not coalesce(message_log.has_unsubscribe_link, false)
+        ) as missing_unsubscribe,
+        message_log.batch_date
+    from message_log
+    left join withdrawals_before_send
+        on message_log.message_id = withdrawals_before_send.message_id
+    left join absolute_claims
+        on message_log.message_id = absolute_claims.message_id
+    left join unsubscribe_channels
+        on message_log.channel = unsubscribe_channels.channel
+)
+
+select
+    *,
+    sent_after_withdrawal or missing_unsubscribe as violates_mkt_02
+from final
