@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # the install stamp changes whenever the pinned set changes, so a stale venv is refreshed
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test test-fast bench airflow clean lint lock venv
+.PHONY: demo test test-fast bench airflow clean lint lock venv browser
 
 venv: $(STAMP)
 
@@ -23,7 +23,16 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/crmguard demo
 
-test: $(STAMP)
+# the report's browser test needs Debian's chromium and CJK fonts; installed only when missing
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list -q "Noto Sans CJK SC" 2>/dev/null; then \
+		echo "[make] installing chromium and fonts-noto-cjk (Debian) for the report's browser test"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

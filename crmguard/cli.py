@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "validate": "expectations.validate",
     "publish": "crmguard.publish",
     "rules-doc": "crmguard.rules_doc",
+    "report": "crmguard.report",
+    "evidence": "crmguard.evidence",
 }
 
 
