@@ -26,6 +26,7 @@ from crmguard.config import (
     field_purposes,
     landing_contract,
     load,
+    organisation,
     working_calendar,
 )
 from crmguard.paths import layout
@@ -338,22 +339,79 @@ def write_working_calendar_seed(project_dir: Path) -> Path:
     return path
 
 
-def write_rule_terms_seed(project_dir: Path) -> Path:
-    """``seeds/rule_terms.csv``: the rule pack's word and value lists, one row per term.
+def _flatten_parameters(rule_id: str, path: str, value: Any) -> list[tuple[str, str, str, str]]:
+    """(rule_id, parameter, item, value) rows: scalars give item '', lists one row per element
+    (value ''), maps of scalars one row per key; nested maps extend the dotted parameter path."""
+    if isinstance(value, dict):
+        if all(not isinstance(v, (dict, list)) for v in value.values()):
+            return [(rule_id, path, str(k), _text(v)) for k, v in value.items()]
+        rows: list[tuple[str, str, str, str]] = []
+        for key, inner in value.items():
+            rows += _flatten_parameters(rule_id, f"{path}.{key}", inner)
+        return rows
+    if isinstance(value, list):
+        return [(rule_id, path, _text(v), "") for v in value]
+    return [(rule_id, path, "", _text(value))]
 
-    Kinds: ``absolute_term`` / ``allowed_phrase`` (MKT-01), ``unsubscribe_channel`` (MKT-02).
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_rule_parameters_seed(project_dir: Path, profile: str | None = None) -> Path:
+    """``seeds/rule_parameters.csv``: every parameter of config/rules.yaml, one row per value.
+
+    Columns ``rule_id, parameter, item, value`` (all text): a scalar is one row with item '';
+    a list is one row per element (the element in ``item``); a map is one row per key (key in
+    ``item``, its value in ``value``); nested maps give dotted parameter names
+    (``security_assessment.ordinary_individuals``). Rule models read every threshold, word list
+    and SLA from here, never from literals. One derived list is added: CONS-03
+    ``sensitive_entities`` (the classification profile's PIPL-sensitive entities, KYC-basis ones
+    excluded when configured).
     """
-    params = compliance_rules().parameters
-    rows = [("MKT-01", "absolute_term", t) for t in params.mkt_01.absolute_terms]
-    rows += [("MKT-01", "allowed_phrase", t) for t in params.mkt_01.allowed_phrases]
-    rows += [
-        ("MKT-02", "unsubscribe_channel", c) for c in params.mkt_02.unsubscribe_required_channels
-    ]
+    rules = compliance_rules()
+    rows: list[tuple[str, str, str, str]] = []
+    for section, block in rules.parameters.model_dump(mode="json").items():
+        rule_id = section.upper().replace("_", "-")
+        for name, value in block.items():
+            rows += _flatten_parameters(rule_id, name, value)
+    from classification.policy import load_policy
+
+    policy = load_policy(profile or "seed")
+    exclude_kyc = rules.parameters.cons_03.exclude_kyc_basis
+    for name in sorted(policy.entities):
+        spec = policy.entity(name)
+        if spec.pipl_sensitive and not (exclude_kyc and spec.kyc_basis):
+            rows.append(("CONS-03", "sensitive_entities", name, ""))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rule_id", "kind", "term"])
+    writer.writerow(["rule_id", "parameter", "item", "value"])
     writer.writerows(rows)
-    path = project_dir / "seeds" / "rule_terms.csv"
+    path = project_dir / "seeds" / "rule_parameters.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def write_organisation_seed(project_dir: Path) -> Path:
+    """``seeds/organisation_facts.csv`` from config/organisation.yaml: ``fact, item, value``
+    (mainland_regions one row per region in ``item``; other facts a single value)."""
+    org = organisation().model_dump(mode="json")
+    rows: list[tuple[str, str, str]] = []
+    for fact, value in org.items():
+        if fact in ("version", "name"):
+            continue
+        if isinstance(value, list):
+            rows += [(fact, _text(v), "") for v in value]
+        else:
+            rows.append((fact, "", _text(value)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["fact", "item", "value"])
+    writer.writerows(rows)
+    path = project_dir / "seeds" / "organisation_facts.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
@@ -368,7 +426,8 @@ def generate(batch_date: str, project_dir: Path | None = None) -> list[Path]:
         write_consent_channel_seed(project_dir),
         write_rule_catalog_seed(project_dir),
         write_working_calendar_seed(project_dir),
-        write_rule_terms_seed(project_dir),
+        write_rule_parameters_seed(project_dir, catalog.get("profile")),
+        write_organisation_seed(project_dir),
     ]
     for layer in LAYERS:
         sources_doc, models_doc = _layer_docs(layer, batch_date, catalog, project_dir)
@@ -392,7 +451,8 @@ def write_parse_skeleton(project_dir: Path | None = None) -> list[Path]:
         ("consent_channel_purposes", write_consent_channel_seed),
         ("compliance_rule_catalog", write_rule_catalog_seed),
         ("working_calendar", write_working_calendar_seed),
-        ("rule_terms", write_rule_terms_seed),
+        ("rule_parameters", write_rule_parameters_seed),
+        ("organisation_facts", write_organisation_seed),
     ):
         if not (project_dir / "seeds" / f"{name}.csv").exists():
             written.append(writer(project_dir))

@@ -42,18 +42,27 @@ def raw_readers(manifest: dict[str, Any]) -> list[str]:
     return offenders
 
 
+# types an analyst-facing column derived from a restricted (clear C2) column may have
+RESTRICTED_DERIVED_TYPES = {"boolean", "integer", "bigint"}
+
+
 def unprotected_mart_columns(manifest: dict[str, Any]) -> list[str]:
     """Analyst mart columns that derive from a C1/C2 source column without its protective form.
 
     Each mart column names its protected outputs in ``meta.lineage``; each output's meta (entity,
     tier, protection, form) comes from the generated staging YAML. A column without lineage, a
     lineage entry that is not a protected output, or a non-pass class in clear form is reported.
+    Rule models may name restricted outputs (``restricted.<source>.<column>``) for columns that
+    are only a flag or a count.
     """
     outputs: dict[str, dict[str, Any]] = {}
+    restricted: set[str] = set()
     for source in manifest["sources"].values():
-        if source["source_name"] == "protected":
-            for name, column in source["columns"].items():
+        for name, column in source["columns"].items():
+            if source["source_name"] == "protected":
                 outputs[f"{source['name']}.{name}"] = column.get("meta", {})
+            elif source["source_name"] == "restricted":
+                restricted.add(f"restricted.{source['name']}.{name}")
     problems = []
     for node in manifest["nodes"].values():
         fqn = node.get("fqn", [])
@@ -65,6 +74,17 @@ def unprotected_mart_columns(manifest: dict[str, Any]) -> list[str]:
                 problems.append(f"{where}: no meta.lineage")
                 continue
             for origin in column["meta"]["lineage"]:
+                if origin.startswith("restricted."):
+                    # rule models may judge restricted columns; what they expose from them is a
+                    # flag or a count, never a value
+                    if origin not in restricted:
+                        problems.append(f"{where}: {origin} is not a restricted output")
+                    elif column.get("data_type") not in RESTRICTED_DERIVED_TYPES:
+                        problems.append(
+                            f"{where}: derived from {origin} but typed {column.get('data_type')}"
+                            f" (only {', '.join(sorted(RESTRICTED_DERIVED_TYPES))} may be)"
+                        )
+                    continue
                 meta = outputs.get(origin)
                 if meta is None:
                     problems.append(f"{where}: {origin} is not a protected output")

@@ -1,26 +1,31 @@
 {# One row per (rule, evaluated unit) of every rule model: the population each rule judged and
    whether the unit violates it. compliance_findings is its violating rows; validation checks
-   that no violating unit lacks its finding. A rule appears here once its model exists. #}
+   that no violating unit lacks its finding.
+
+   Every rule model follows one interface (docs/marts.md): a `subject` column in the rule's
+   subject format (docs/rules.md), and per rule R it judges `violates_<r>` (never null) and
+   `evidence_<r>` (set exactly when violating), plus `batch_date`. An entry may name another
+   subject column and a filter when one model holds several kinds of record. #}
 {% set checks = [
-    {'rule_id': 'CONS-01', 'model': 'marketing_message_review', 'subject_type': 'message',
-     'subject': 'message_id', 'flag': 'violates_cons_01',
-     'evidence': "concat('channel=', channel, '; sent_at=', cast(sent_at as " ~ dbt.type_string() ~ "), '; no consent of the channel purpose in force at sent_at')"},
-    {'rule_id': 'MKT-01', 'model': 'marketing_message_review', 'subject_type': 'message',
-     'subject': 'message_id', 'flag': 'violates_mkt_01',
-     'evidence': "concat('absolute terms: ', coalesce(absolute_terms_found, ''))"},
-    {'rule_id': 'MKT-02', 'model': 'marketing_message_review', 'subject_type': 'message',
-     'subject': 'message_id', 'flag': 'violates_mkt_02',
-     'evidence': "concat('channel=', channel, '; sent_at=', cast(sent_at as " ~ dbt.type_string() ~ "), case when sent_after_withdrawal then concat('; consent withdrawn at ', cast(last_withdrawn_at as " ~ dbt.type_string() ~ ")) else '' end, case when missing_unsubscribe then '; no unsubscribe means' else '' end)"},
+    {'rule_id': 'CONS-01', 'model': 'marketing_message_review'},
+    {'rule_id': 'MKT-01', 'model': 'marketing_message_review'},
+    {'rule_id': 'MKT-02', 'model': 'marketing_message_review'},
 ] %}
 
 {% for check in checks %}
+{%- set r = check.rule_id | lower | replace('-', '_') %}
 select
     cast('{{ check.rule_id }}' as {{ dbt.type_string() }}) as rule_id,
-    cast('{{ check.subject_type }}' as {{ dbt.type_string() }}) as subject_type,
-    cast({{ check.subject }} as {{ dbt.type_string() }}) as subject,
-    coalesce({{ check.flag }}, false) as is_violation,
-    case when {{ check.flag }} then {{ check.evidence }} end as evidence,
-    batch_date
-from {{ ref(check.model) }}
+    cast(catalog.grain as {{ dbt.type_string() }}) as subject_type,
+    cast(rule_model.{{ check.get('subject', 'subject') }} as {{ dbt.type_string() }}) as subject,
+    coalesce(rule_model.violates_{{ r }}, false) as is_violation,
+    case when rule_model.violates_{{ r }} then rule_model.evidence_{{ r }} end as evidence,
+    rule_model.batch_date
+from {{ ref(check.model) }} as rule_model
+inner join {{ ref('compliance_rule_catalog') }} as catalog
+    on catalog.rule_id = '{{ check.rule_id }}'
+{%- if check.get('where') %}
+where {{ check.where }}
+{%- endif %}
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

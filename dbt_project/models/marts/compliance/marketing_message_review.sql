@@ -15,20 +15,23 @@ consents as (
     select * from {{ ref('stg_protected__consents') }}
 ),
 
-terms as (
-    select * from {{ ref('rule_terms') }}
+parameters as (
+    select * from {{ ref('rule_parameters') }}
 ),
 
 absolute_terms as (
-    select term from terms where rule_id = 'MKT-01' and kind = 'absolute_term'
+    select item as term from parameters
+    where rule_id = 'MKT-01' and parameter = 'absolute_terms'
 ),
 
 allowed_phrases as (
-    select term as phrase from terms where rule_id = 'MKT-01' and kind = 'allowed_phrase'
+    select item as phrase from parameters
+    where rule_id = 'MKT-01' and parameter = 'allowed_phrases'
 ),
 
 unsubscribe_channels as (
-    select term as channel from terms where rule_id = 'MKT-02' and kind = 'unsubscribe_channel'
+    select item as channel from parameters
+    where rule_id = 'MKT-02' and parameter = 'unsubscribe_required_channels'
 ),
 
 term_hits as (
@@ -110,9 +113,30 @@ final as (
         on message_log.message_id = absolute_claims.message_id
     left join unsubscribe_channels
         on message_log.channel = unsubscribe_channels.channel
+),
+
+judged as (
+    select
+        *,
+        sent_after_withdrawal or missing_unsubscribe as violates_mkt_02
+    from final
 )
 
 select
-    *,
-    sent_after_withdrawal or missing_unsubscribe as violates_mkt_02
-from final
+    message_id as subject,
+    judged.*,
+    case when violates_cons_01 then concat(
+        'channel=', channel, '; sent_at=', cast(sent_at as {{ dbt.type_string() }}),
+        '; no consent of the channel purpose in force at sent_at'
+    ) end as evidence_cons_01,
+    case when violates_mkt_01 then concat(
+        'absolute terms: ', coalesce(absolute_terms_found, '')
+    ) end as evidence_mkt_01,
+    case when violates_mkt_02 then concat(
+        'channel=', channel, '; sent_at=', cast(sent_at as {{ dbt.type_string() }}),
+        case when sent_after_withdrawal
+            then concat('; consent withdrawn at ', cast(last_withdrawn_at as {{ dbt.type_string() }}))
+            else '' end,
+        case when missing_unsubscribe then '; no unsubscribe means' else '' end
+    ) end as evidence_mkt_02
+from judged

@@ -67,7 +67,7 @@ final as (
         authorising_consents.granted_at as consent_granted_at,
         authorising_consents.consent_channel,
         authorising_consents.consent_id is not null as is_consent_authorised,
-        {{ add_years(local_date('messages.sent_at'), var('message_retention_years')) }}
+        {{ add_years(local_date('messages.sent_at'), rule_param('MKT-04', 'message_retention_years', type='integer')) }}
             as retention_due_date,
         messages._batch_date as batch_date
     from messages_with_required_purpose as messages
