@@ -23,7 +23,7 @@ from classification.column_classifier import ColumnDecision, decide
 from classification.policy import NONE, UNCLASSIFIED, Policy, load_policy
 from classification.settings import ClassificationSettings, classification_settings
 from crmguard.config import config_path, landing_contract, load
-from crmguard.paths import layout
+from crmguard.paths import SHARED_DIR_MODE, SHARED_FILE_MODE, TRAVERSE_DIR_MODE, ensure_dir, layout
 from crmguard.warehouse import connect
 
 
@@ -241,10 +241,13 @@ def catalog_document(tables: dict, policy: Policy, batch_date: str | None) -> di
 
 def write_catalog(doc: dict, path: Path) -> Path:
     """Atomic write: readers never see a half-written catalog."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path == layout().catalog:
+        ensure_dir(path.parent.parent, TRAVERSE_DIR_MODE)  # lake/: pass through to catalog/
+    ensure_dir(path.parent, SHARED_DIR_MODE)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, ensure_ascii=False, indent=2, sort_keys=True)
+    os.chmod(tmp, SHARED_FILE_MODE)  # layout.md: the catalog is readable by all
     os.replace(tmp, path)
     return path
 

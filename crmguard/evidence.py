@@ -13,12 +13,13 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from crmguard.governance_log import TABLES, ensure_tables
-from crmguard.paths import layout
+from crmguard.paths import SHARED_DIR_MODE, SHARED_FILE_MODE, ensure_dir, layout
 from crmguard.warehouse import connect
 
 MANIFEST = "MANIFEST.sha256"
@@ -93,12 +94,17 @@ def build_evidence(batch_date: str, out: Path | None = None) -> Path:
     manifest = "".join(f"{_sha256(files[name])}  {name}\n" for name in sorted(files))
 
     target = out or lay.reports / "evidence" / f"evidence_{batch_date}.zip"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if out is None:
+        ensure_dir(lay.reports, SHARED_DIR_MODE)
+        ensure_dir(target.parent, SHARED_DIR_MODE)  # auditors read reports/
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
             zf.writestr(name, files[name])
         zf.writestr(MANIFEST, manifest)
+    os.chmod(tmp, SHARED_FILE_MODE)
     tmp.replace(target)
     return target
 

@@ -16,6 +16,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # owner-only folders and files: raw, quarantine, restricted and vault data, keys, warehouse files
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+# what others may read (layout.md): protected lake, catalog, marts.duckdb, reports
+SHARED_DIR_MODE = 0o755
+SHARED_FILE_MODE = 0o644
+# warehouse/ and lake/: others may pass through to the one file or folder they may read
+# (marts.duckdb, lake/protected, lake/catalog) but not list the folder
+TRAVERSE_DIR_MODE = 0o711
 
 
 def _home() -> Path:
@@ -147,4 +153,34 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) and make it owner-only (0700)."""
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def ensure_dir(path: Path, mode: int) -> Path:
+    """Create ``path`` (and parents) and set its mode (parents keep theirs)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, mode)
+    return path
+
+
+def owner_only_umask() -> None:
+    """Files the engines create on their own (DuckDB's WAL and spill files next to crm.duckdb,
+    Spark's part files, dbt's logs) get no group/other bits: the pipeline runs with umask 077
+    and what others may read is opened up explicitly (:func:`share_tree`). Inherited by the
+    child processes (Airflow, dbt, spark-submit)."""
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
+
+
+def share_tree(path: Path) -> Path:
+    """Make ``path`` and everything under it readable by others (dirs 0755, files 0644)."""
+    if path.is_file():
+        os.chmod(path, SHARED_FILE_MODE)
+        return path
+    os.chmod(path, SHARED_DIR_MODE)
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), SHARED_DIR_MODE)
+        for name in files:
+            os.chmod(os.path.join(root, name), SHARED_FILE_MODE)
     return path

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from crmguard.paths import ensure_private_dir, layout
+from crmguard.paths import ensure_private_dir, layout, owner_only_umask
 from crmguard.warehouse import DUCKDB_WRITER_POOL
 
 DAG_ID = "crm_governance"
@@ -149,6 +149,7 @@ def build_dbt_manifest(env: dict[str, str] | None = None) -> Path:
 
 def run_dag(landing: Path, batch_date: str) -> int:
     """Run crm_governance for one batch via `airflow dags test`; returns the exit code."""
+    owner_only_umask()  # inherited by Airflow, dbt and spark-submit (crmguard.paths)
     env = airflow_env()
     prepare_airflow(env)
     build_dbt_manifest(env)

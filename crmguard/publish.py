@@ -21,7 +21,13 @@ from pathlib import Path
 
 from crmguard import governance_log
 from crmguard.config import config_path, file_sha256
-from crmguard.paths import PRIVATE_FILE_MODE, REPO_ROOT, ensure_private_dir, layout
+from crmguard.paths import (
+    PRIVATE_FILE_MODE,
+    REPO_ROOT,
+    TRAVERSE_DIR_MODE,
+    ensure_dir,
+    layout,
+)
 from crmguard.warehouse import connect
 
 # analysts open the published marts read-only; nothing in it is above their clearance
@@ -181,7 +187,7 @@ def publish(batch_date: str, run_id: str, validation: dict) -> dict:
     if failed:
         _log(batch_date, run_id, validation, False, failed)
         raise PublishBlocked(batch_date, failed)
-    ensure_private_dir(lay.warehouse)
+    ensure_dir(lay.warehouse, TRAVERSE_DIR_MODE)
     marts = _copy_schema(lay.warehouse_db, "marts", lay.marts_db, ANALYST_FILE_MODE)
     restricted = _copy_schema(
         lay.warehouse_db, "restricted_marts", lay.restricted_db, PRIVATE_FILE_MODE

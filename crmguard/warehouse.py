@@ -11,7 +11,14 @@ from pathlib import Path
 
 import duckdb
 
-from crmguard.paths import PRIVATE_FILE_MODE, ensure_private_dir, layout
+from crmguard.paths import (
+    PRIVATE_FILE_MODE,
+    TRAVERSE_DIR_MODE,
+    ensure_dir,
+    ensure_private_dir,
+    layout,
+    owner_only_umask,
+)
 
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
@@ -21,7 +28,12 @@ def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.Duck
     db = path or layout().warehouse_db
     if read_only:
         return duckdb.connect(str(db), read_only=True)
-    ensure_private_dir(db.parent)
+    # DuckDB writes crm.duckdb.wal and spill files beside the database with the process umask
+    owner_only_umask()
+    if db.parent == layout().warehouse:
+        ensure_dir(db.parent, TRAVERSE_DIR_MODE)  # analysts reach marts.duckdb by name only
+    else:
+        ensure_private_dir(db.parent)
     con = duckdb.connect(str(db))
     os.chmod(db, PRIVATE_FILE_MODE)
     con.execute("create schema if not exists governance")

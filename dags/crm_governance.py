@@ -1,7 +1,8 @@
 """crm_governance: one batch of CRM exports from landing to published marts (wiring only).
 
 resolve → discover → ingest (mapped) → reconcile → classify → protect (Spark) → dbt (cosmos:
-staging, marts, rule models, tests) → validate (GX) → publish (write-audit-publish).
+staging, marts, rule models, tests) → validate (GX) → publish (write-audit-publish) → report
+(the auditor's HTML report from the governance history).
 
 Logic lives in importable packages (crmguard.ingest, classification, spark_jobs); this file only
 wires tasks. Nothing heavy is imported or computed at parse time.
@@ -10,18 +11,13 @@ wires tasks. Nothing heavy is imported or computed at parse time.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Param, dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import LoadMode, TestBehavior, TestIndirectSelection
+
+from crmguard.dbt_airflow import dbt_task_group
 
 DUCKDB_WRITER_POOL = "duckdb_writer"  # one slot: DuckDB files take one writer at a time
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
-# built by `crmguard run` / `make airflow` (dbt parse) before Airflow parses this file
-DBT_MANIFEST = DBT_PROJECT / "target" / "manifest.json"
 BATCH_DATE = "{{ ti.xcom_pull(task_ids='resolve_batch')['batch_date'] }}"
 
 default_args = {
@@ -110,32 +106,7 @@ def crm_governance():
 
         return [str(p) for p in prepare_build(batch["batch_date"])]
 
-    marts = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT, manifest_path=DBT_MANIFEST, install_dbt_deps=False
-        ),
-        profile_config=ProfileConfig(
-            profile_name="crmguard",
-            target_name="duckdb",
-            profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
-        ),
-        # a test spanning two models (relationships) runs once both exist, as its own task
-        execution_config=ExecutionConfig(
-            dbt_executable_path=Path(sys.executable).with_name("dbt"),
-            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
-        ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
-        ),
-        operator_args={
-            "pool": DUCKDB_WRITER_POOL,  # every dbt task writes warehouse/*.duckdb
-            "vars": {"batch_date": BATCH_DATE},
-            "install_deps": False,
-        },
-    )
+    marts = dbt_task_group("dbt", BATCH_DATE, DUCKDB_WRITER_POOL)
 
     @task(pool=DUCKDB_WRITER_POOL)
     def validate(batch: dict, run_id: str | None = None) -> dict:
@@ -151,6 +122,12 @@ def crm_governance():
         # published marts stay untouched; findings in the customers' data never block
         return write_audit_publish(batch["batch_date"], run_id, validation)
 
+    @task(pool=DUCKDB_WRITER_POOL)  # reads the governance history in crm.duckdb
+    def report(batch: dict, published: dict, run_id: str | None = None) -> str:
+        from crmguard.report.build import build_report
+
+        return str(build_report(batch["batch_date"], run_id))
+
     batch = resolve_batch()
     files = discover(batch)
     results = ingest.partial(batch=batch).expand(file=files)
@@ -159,7 +136,7 @@ def crm_governance():
     protect_spec(batch, catalog) >> protect >> dbt_prepare(batch) >> marts
     validation = validate(batch)
     marts >> validation
-    publish(batch, validation)
+    report(batch, publish(batch, validation))
 
 
 crm_governance()

@@ -27,7 +27,7 @@ from classification.catalog import read_catalog
 from classification.policy import load_policy
 from crmguard import governance_log
 from crmguard.config import compliance_rules, ingestion_policy, organisation
-from crmguard.paths import layout
+from crmguard.paths import SHARED_DIR_MODE, ensure_dir, layout, share_tree
 from crmguard.warehouse import connect
 from expectations import frames
 from expectations.context import checkpoint_for, data_docs_dir, get_context
@@ -329,6 +329,9 @@ def validate_build(batch_date: str, run_id: str) -> dict:
         len(blocking_failed),
         len(warnings),
     )
+    if data_docs_dir().exists():  # auditors read reports/ (the pipeline runs with umask 077)
+        ensure_dir(layout().reports, SHARED_DIR_MODE)
+        share_tree(data_docs_dir())
     return {
         "run_id": run_id,
         "batch_date": batch_date,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from crmguard.paths import layout
+from crmguard.paths import SHARED_DIR_MODE, SHARED_FILE_MODE, ensure_dir, layout
 from crmguard.report import charts
 from crmguard.report.data import NOT_EVALUATED, gather
 
@@ -110,11 +111,11 @@ def render(data: dict) -> str:
 def build_report(batch_date: str, run_id: str | None = None) -> Path:
     """Write reports/compliance_report.html for ``batch_date`` (run: given, else the latest)."""
     html = render(gather(batch_date, run_id))
-    reports = layout().reports
-    reports.mkdir(parents=True, exist_ok=True)
+    reports = ensure_dir(layout().reports, SHARED_DIR_MODE)  # auditors read reports/
     target = reports / REPORT_NAME
     tmp = target.with_name(f".{REPORT_NAME}.tmp")
     tmp.write_text(html, encoding="utf-8")
+    os.chmod(tmp, SHARED_FILE_MODE)
     tmp.replace(target)
     return target
 

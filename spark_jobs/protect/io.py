@@ -12,7 +12,15 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from crmguard import key_store
-from crmguard.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensure_private_dir, layout
+from crmguard.paths import (
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    TRAVERSE_DIR_MODE,
+    ensure_dir,
+    ensure_private_dir,
+    layout,
+    share_tree,
+)
 from spark_jobs.protect.transforms import VAULT_SALT_ID, TablePlan, hmac_sha256
 
 PROTECTION_JSON = "_protection.json"
@@ -228,4 +236,9 @@ def write_zone(
         (target / PROTECTION_JSON).write_text(
             _outcomes_json(outcomes, zone, source, batch_date, meta), encoding="utf-8"
         )
+    if zone == "protected":
+        # the analysts' pipeline reads protected (layout.md); the job runs with umask 077, so
+        # open up exactly this zone: lake/ traversable, protected/ readable
+        ensure_dir(root.parent, TRAVERSE_DIR_MODE)
+        share_tree(root)
     return target

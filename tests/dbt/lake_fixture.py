@@ -197,6 +197,58 @@ COLUMNS: dict[str, dict[str, tuple]] = {
     },
 }
 
+
+def _all_pass(columns: str, customer: bool = True, **special: tuple) -> dict[str, tuple]:
+    """Column specs of a source whose columns are C3 pass (customer_id a token key)."""
+    specs = {c.strip(): _pass() for c in columns.split(",")}
+    if customer:
+        specs["customer_id"] = TOKEN_KEY
+    specs.update(special)
+    return specs
+
+
+# the other sources: one or two clean rows each, so every rule model has a population
+COLUMNS.update(
+    {
+        "complaints": _all_pass(
+            "complaint_id, customer_id, category, severity, content, received_at, "
+            "first_response_at, resolved_at, resolution, customer_confirmed"
+        ),
+        "contract_templates": _all_pass(
+            "template_id, title, clause_text, version, effective_from", customer=False
+        ),
+        "contracts": _all_pass(
+            "contract_id, customer_id, template_id, signed_at, sign_method, "
+            "signer_identity_verified, timestamp_token, document_sha256, status, shipped_at, "
+            "accepted_at, storage_region"
+        ),
+        "data_transfers": _all_pass(
+            "transfer_id, dataset, destination_country, recipient, individuals_count, "
+            "sensitive_individuals_count, exemption_basis, mechanism, approval_ref, transferred_at",
+            customer=False,
+        ),
+        "dsr_requests": _all_pass(
+            "request_id, customer_id, request_type, received_at, completed_at, status, "
+            "rejection_reason"
+        ),
+        "reviews": _all_pass(
+            "review_id, customer_id, order_id, rating, content, created_at, status, "
+            "moderation_reason, moderated_by, moderated_at",
+            content=("FREE_TEXT_PII", "C2", "pass", "scrubbed", None, "scrubbed", None),
+        ),
+        "security_incidents": _all_pass(
+            "incident_id, level, detected_at, affected_customers, contained_at, "
+            "customers_notified_at, regulator_reported_at",
+            customer=False,
+        ),
+        "visit_expenses": _all_pass(
+            "expense_id, sales_rep_id, customer_org, counterpart_role, expense_type, amount, "
+            "invoice_no, visited_at",
+            customer=False,
+        ),
+    }
+)
+
 T1, T2, T3, T4 = "a1" * 16, "b2" * 16, "c3" * 16, "d4" * 16
 
 CUSTOMERS_PROTECTED = f"""
@@ -283,7 +335,8 @@ CONSENTS_RESTRICTED = f"""
 select c.*,
   case when consent_id = 'K8' then '王大' end as guardian_name,
   case when consent_id = 'K8' then 'e9' end as guardian_id_number_token,
-  case when consent_id = 'K8' then '110101********9999' end as guardian_id_number_mask
+  case when consent_id = 'K8' then '110101********9999' end as guardian_id_number_mask,
+  case when consent_id = 'K8' then date '1971-03-02' end as birth_date_from_id
 from (values {CONSENTS_ROWS}) c({CONSENTS_COLUMNS})
 """
 
@@ -335,6 +388,85 @@ select * from (values
     return_requested_at, return_status, return_reject_reason)
 """
 
+COMPLAINTS = f"""
+select * from (values
+  ('CM1', '{T1}', 'quality', 'high', '商品有瑕疵', timestamptz '2026-03-10 01:00:00+00',
+   timestamptz '2026-03-10 05:00:00+00', timestamptz '2026-03-11 01:00:00+00', '已退款', true),
+  ('CM2', '{T2}', 'service', 'low', '客服响应慢', timestamptz '2026-03-14 01:00:00+00', null,
+   null, null, null)
+) t(complaint_id, customer_token, category, severity, content, received_at, first_response_at,
+    resolved_at, resolution, customer_confirmed)
+"""
+
+CONTRACT_TEMPLATES = """
+select * from (values
+  ('TP1', '商品买卖合同', '买方应在收货后七日内验货', 'v1', date '2025-01-01')
+) t(template_id, title, clause_text, version, effective_from)
+"""
+
+CONTRACTS = f"""
+select * from (values
+  ('CT1', '{T1}', 'TP1', timestamptz '2026-01-05 02:00:00+00', 'e_signature', true, 'TST-1',
+   '{"ab" * 32}', 'accepted', timestamptz '2026-01-06 02:00:00+00',
+   timestamptz '2026-01-08 02:00:00+00', 'cn-east-2'),
+  ('CT2', '{T2}', 'TP1', timestamptz '2026-03-01 02:00:00+00', 'handwritten', false, null, null,
+   'shipped', timestamptz '2026-03-10 02:00:00+00', null, 'cn-north-1')
+) t(contract_id, customer_token, template_id, signed_at, sign_method, signer_identity_verified,
+    timestamp_token, document_sha256, status, shipped_at, accepted_at, storage_region)
+"""
+
+DATA_TRANSFERS = """
+select * from (values
+  ('TR1', 'order_history', 'SG', 'Example Analytics Pte Ltd', 500::bigint, 0::bigint, 'none',
+   'standard_contract', null, timestamptz '2026-02-01 02:00:00+00')
+) t(transfer_id, dataset, destination_country, recipient, individuals_count,
+    sensitive_individuals_count, exemption_basis, mechanism, approval_ref, transferred_at)
+"""
+
+DSR_REQUESTS = f"""
+select * from (values
+  ('R1', '{T1}', 'access', timestamptz '2026-03-09 02:00:00+00',
+   timestamptz '2026-03-10 02:00:00+00', 'completed', null)
+) t(request_id, customer_token, request_type, received_at, completed_at, status,
+    rejection_reason)
+"""
+
+REVIEWS = f"""
+select * from (values
+  ('RV1', '{T1}', 'O1', 5::bigint, '很好', timestamptz '2026-03-05 02:00:00+00', 'published',
+   'none', null, null)
+) t(review_id, customer_token, order_id, rating, content, created_at, status, moderation_reason,
+    moderated_by, moderated_at)
+"""
+
+SECURITY_INCIDENTS = """
+select * from (values
+  ('IN1', 'general', timestamptz '2026-02-01 02:00:00+00', 0::bigint,
+   timestamptz '2026-02-01 05:00:00+00', null::timestamptz, null::timestamptz)
+) t(incident_id, level, detected_at, affected_customers, contained_at, customers_notified_at,
+    regulator_reported_at)
+"""
+
+VISIT_EXPENSES = """
+select * from (values
+  ('EX1', 'S01', '示例集团', '采购经理', 'meal', 150.00::decimal(18,2), 'INV001',
+   timestamptz '2026-03-01 04:00:00+00')
+) t(expense_id, sales_rep_id, customer_org, counterpart_role, expense_type, amount, invoice_no,
+    visited_at)
+"""
+
+# identical in both layers: every column of these sources is C3 (or a scrubbed free text)
+OTHER_SOURCES = {
+    "complaints": COMPLAINTS,
+    "contract_templates": CONTRACT_TEMPLATES,
+    "contracts": CONTRACTS,
+    "data_transfers": DATA_TRANSFERS,
+    "dsr_requests": DSR_REQUESTS,
+    "reviews": REVIEWS,
+    "security_incidents": SECURITY_INCIDENTS,
+    "visit_expenses": VISIT_EXPENSES,
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "protected": {
         "customers": CUSTOMERS_PROTECTED,
@@ -342,6 +474,7 @@ TABLES: dict[str, dict[str, str]] = {
         "campaigns": CAMPAIGNS_PROTECTED,
         "marketing_messages": MESSAGES,
         "orders": ORDERS,
+        **OTHER_SOURCES,
     },
     "restricted": {
         "customers": CUSTOMERS_RESTRICTED,
@@ -349,6 +482,7 @@ TABLES: dict[str, dict[str, str]] = {
         "campaigns": CAMPAIGNS_RESTRICTED,
         "marketing_messages": MESSAGES,
         "orders": ORDERS,
+        **OTHER_SOURCES,
     },
 }
 
