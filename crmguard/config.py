@@ -222,6 +222,8 @@ class RuleDefinition(Strict):
     area: Bilingual
     title: Bilingual
     grain: str
+    # what a finding's `subject` holds (a token or system id, never a clear identifier)
+    subject: str | None = None
     severity: Severity
     basis: Literal["law", "policy", "law+policy"]
     reference: str

@@ -163,6 +163,9 @@ def _layer_docs(
                 "form": entry.get("form", "dropped"),
                 "outputs": list(entry.get("outputs", [])),
                 "declared_purposes": purposes.purposes(source, column),
+                # non-null values the classifier sampled: 0 means the extract left the column
+                # empty (not collected, DATA-01); None when the catalog has no entry
+                "sample_size": entry.get("sample_size"),
             }
             source_columns[column] = meta
             for output in meta["outputs"]:

@@ -55,14 +55,15 @@ def render() -> str:
         "",
         "## Rules",
         "",
-        "| rule | area | title | grain | severity | basis | reference | model |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rule | area | title | grain | finding subject | severity | basis | reference | model |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for rule_id, rule in pack.rules.items():
         model = rule.model if rule.evaluated and rule.model else "not evaluated"
         lines.append(
             f"| {rule_id} | {rule.area.en} ({rule.area.zh}) | {rule.title.en} ({rule.title.zh}) "
-            f"| {rule.grain} | {rule.severity} | {rule.basis} | {rule.reference} | {model} |"
+            f"| {rule.grain} | {rule.subject or '—'} | {rule.severity} | {rule.basis} "
+            f"| {rule.reference} | {model} |"
         )
     lines += ["", "## Parameters", ""]
     for rule_id in pack.rules:

@@ -377,8 +377,8 @@ select * from (values
 ORDERS = f"""
 select * from (values
   ('O1', '{T1}', 'P1', 'general', 100.00::decimal(18,2), 90.00::decimal(18,2), 'gold', 'SPRING',
-   'online', timestamptz '2026-03-01 03:00:00+00', timestamptz '2026-03-03 03:00:00+00', null,
-   'none', null),
+   'online', timestamptz '2026-03-01 03:00:00+00', timestamptz '2026-03-03 03:00:00+00',
+   null::timestamptz, 'none', null::varchar),
   ('O2', '{T1}', 'P2', 'perishable', 50.00::decimal(18,2), 50.00::decimal(18,2), 'gold', null,
    'app', timestamptz '2026-03-02 03:00:00+00', null, null, 'none', null),
   ('O3', '{T2}', 'P1', 'general', 100.00::decimal(18,2), 100.00::decimal(18,2), 'silver', null,
@@ -418,7 +418,7 @@ select * from (values
 DATA_TRANSFERS = """
 select * from (values
   ('TR1', 'order_history', 'SG', 'Example Analytics Pte Ltd', 500::bigint, 0::bigint, 'none',
-   'standard_contract', null, timestamptz '2026-02-01 02:00:00+00')
+   'standard_contract', null::varchar, timestamptz '2026-02-01 02:00:00+00')
 ) t(transfer_id, dataset, destination_country, recipient, individuals_count,
     sensitive_individuals_count, exemption_basis, mechanism, approval_ref, transferred_at)
 """
@@ -426,7 +426,7 @@ select * from (values
 DSR_REQUESTS = f"""
 select * from (values
   ('R1', '{T1}', 'access', timestamptz '2026-03-09 02:00:00+00',
-   timestamptz '2026-03-10 02:00:00+00', 'completed', null)
+   timestamptz '2026-03-10 02:00:00+00', 'completed', null::varchar)
 ) t(request_id, customer_token, request_type, received_at, completed_at, status,
     rejection_reason)
 """
@@ -434,7 +434,7 @@ select * from (values
 REVIEWS = f"""
 select * from (values
   ('RV1', '{T1}', 'O1', 5::bigint, '很好', timestamptz '2026-03-05 02:00:00+00', 'published',
-   'none', null, null)
+   'none', null::varchar, null::timestamptz)
 ) t(review_id, customer_token, order_id, rating, content, created_at, status, moderation_reason,
     moderated_by, moderated_at)
 """
