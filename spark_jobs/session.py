@@ -50,6 +50,10 @@ def build_session(
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.sources.partitionOverwriteMode": "static",
+        # Hadoop's file system sets file modes from its own umask (default 022), not the
+        # process's: written files are owner-only, and the protect job opens up exactly the
+        # protected zone (spark_jobs/protect/io.py, layout.md)
+        "spark.hadoop.fs.permissions.umask-mode": "077",
     }
     if event_log_dir is not None:
         event_log_dir.mkdir(parents=True, exist_ok=True)
