@@ -124,13 +124,13 @@ select
     violates_data_05,
     case when violates_data_05 then concat(
         coalesce(request_type, 'unknown'), ' request received ',
-        coalesce({{ commerce_date_text('received_date') }}, 'unknown'),
-        '; deadline ', coalesce({{ commerce_date_text('deadline_date') }}, 'not evaluated'),
+        coalesce({{ date_text('received_date') }}, 'unknown'),
+        '; deadline ', coalesce({{ date_text('deadline_date') }}, 'not evaluated'),
         ' (', cast(deadline_working_days as {{ dbt.type_string() }}),
         ' working days after receipt)',
         case
             when is_late and answered_date is not null then concat(
-                '; ', coalesce(status, 'answered'), ' ', {{ commerce_date_text('answered_date') }}, ' after the deadline (',
+                '; ', coalesce(status, 'answered'), ' ', {{ date_text('answered_date') }}, ' after the deadline (',
                 coalesce(cast(working_days_to_completion as {{ dbt.type_string() }}), '?'),
                 ' working days)')
             when is_late then concat(

@@ -112,7 +112,7 @@ select
         '): gap ', cast(price_gap as {{ dbt.type_string() }}),
         ' > ', cast({{ rule_param('MKT-03', 'tolerance_cny', type='decimal(18, 2)') }} as {{ dbt.type_string() }}),
         ' CNY; ', cast(same_day_orders as {{ dbt.type_string() }}), ' orders of ', product_id,
-        ' on ', {{ commerce_date_text('order_date') }}, ' charged ',
+        ' on ', {{ date_text('order_date') }}, ' charged ',
         cast(same_day_min_price as {{ dbt.type_string() }}), ' to ',
         cast(same_day_max_price as {{ dbt.type_string() }})
     ) end as evidence_mkt_03,

@@ -39,7 +39,7 @@ measured as (
         orders.return_requested_at,
         orders.return_status,
         orders.return_reject_reason,
-        {{ commerce_days_between(local_date('orders.delivered_at'),
+        {{ days_between(local_date('orders.delivered_at'),
                                  local_date('orders.return_requested_at')) }} as days_after_delivery,
         remote_channels.sales_channel is not null as is_remote_sale,
         category_exceptions.reason as category_exception_reason,

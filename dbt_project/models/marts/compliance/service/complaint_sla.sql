@@ -24,12 +24,12 @@ measured as (
         complaints.first_response_at,
         complaints.resolved_at,
         complaints.customer_confirmed,
-        {{ service_hours_between('complaints.received_at', 'complaints.first_response_at') }}
+        {{ hours_between('complaints.received_at', 'complaints.first_response_at') }}
             as first_response_hours,
         response_limits.limit_hours as response_limit_hours,
         (
             complaints.resolved_at is not null
-            or not {{ service_is_blank('complaints.resolution') }}
+            or not {{ is_blank('complaints.resolution') }}
         ) as is_resolved
     from complaints
     left join response_limits
@@ -45,7 +45,7 @@ judged as (
                 first_response_hours > response_limit_hours
                 or (
                     first_response_at is null
-                    and {{ service_deadline_passed('received_at', 'response_limit_hours', batch_end_instant()) }}
+                    and {{ deadline_passed('received_at', 'response_limit_hours', batch_end_instant()) }}
                 )
             ),
             false
@@ -74,11 +74,11 @@ select
     case when late_first_response or resolved_without_confirmation then concat_ws('; ',
         case when late_first_response and first_response_at is not null then concat(
             'first response after ', printf('%.2f', first_response_hours), ' h > ',
-            {{ service_number_text('response_limit_hours') }}, ' h (severity ', severity, ')'
+            {{ number_text('response_limit_hours') }}, ' h (severity ', severity, ')'
         ) end,
         case when late_first_response and first_response_at is null then concat(
             'no first response as of the batch end; due within ',
-            {{ service_number_text('response_limit_hours') }}, ' h of receipt (severity ', severity, ')'
+            {{ number_text('response_limit_hours') }}, ' h of receipt (severity ', severity, ')'
         ) end,
         case when resolved_without_confirmation then concat(
             'resolved without customer confirmation (customer_confirmed ',

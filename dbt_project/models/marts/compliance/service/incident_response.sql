@@ -34,9 +34,9 @@ measured as (
         incidents.affected_customers,
         incidents.regulator_reported_at,
         incidents.customers_notified_at,
-        {{ service_hours_between('incidents.detected_at', 'incidents.regulator_reported_at') }}
+        {{ hours_between('incidents.detected_at', 'incidents.regulator_reported_at') }}
             as regulator_hours_taken,
-        {{ service_hours_between('incidents.detected_at', 'incidents.customers_notified_at') }}
+        {{ hours_between('incidents.detected_at', 'incidents.customers_notified_at') }}
             as customer_notice_hours_taken,
         case when regulator_levels.level is not null then limits.regulator_hours end
             as regulator_limit_hours,
@@ -57,7 +57,7 @@ judged as (
                 regulator_hours_taken > regulator_limit_hours
                 or (
                     regulator_reported_at is null
-                    and {{ service_deadline_passed('detected_at', 'regulator_limit_hours', batch_end_instant()) }}
+                    and {{ deadline_passed('detected_at', 'regulator_limit_hours', batch_end_instant()) }}
                 )
             ),
             false
@@ -68,7 +68,7 @@ judged as (
                 customer_notice_hours_taken > customer_notice_limit_hours
                 or (
                     customers_notified_at is null
-                    and {{ service_deadline_passed('detected_at', 'customer_notice_limit_hours', batch_end_instant()) }}
+                    and {{ deadline_passed('detected_at', 'customer_notice_limit_hours', batch_end_instant()) }}
                 )
             ),
             false
@@ -92,20 +92,20 @@ select
     case when late_regulator_report or late_customer_notice then concat_ws('; ',
         case when late_regulator_report and regulator_reported_at is not null then concat(
             'regulator informed after ', printf('%.2f', regulator_hours_taken), ' h > ',
-            {{ service_number_text('regulator_limit_hours') }}, ' h (level ', level, ')'
+            {{ number_text('regulator_limit_hours') }}, ' h (level ', level, ')'
         ) end,
         case when late_regulator_report and regulator_reported_at is null then concat(
             'regulator not informed as of the batch end; due within ',
-            {{ service_number_text('regulator_limit_hours') }}, ' h of detection (level ', level, ')'
+            {{ number_text('regulator_limit_hours') }}, ' h of detection (level ', level, ')'
         ) end,
         case when late_customer_notice and customers_notified_at is not null then concat(
             'customers notified after ', printf('%.2f', customer_notice_hours_taken), ' h > ',
-            {{ service_number_text('customer_notice_limit_hours') }}, ' h (',
+            {{ number_text('customer_notice_limit_hours') }}, ' h (',
             cast(affected_customers as {{ dbt.type_string() }}), ' affected)'
         ) end,
         case when late_customer_notice and customers_notified_at is null then concat(
             'customers not notified as of the batch end; due within ',
-            {{ service_number_text('customer_notice_limit_hours') }}, ' h of detection (',
+            {{ number_text('customer_notice_limit_hours') }}, ' h of detection (',
             cast(affected_customers as {{ dbt.type_string() }}), ' affected)'
         ) end
     ) end as evidence_cus_03,

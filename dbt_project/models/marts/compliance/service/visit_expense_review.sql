@@ -21,7 +21,7 @@ judged as (
         cast(limits.limit_cny as double) as limit_cny,
         coalesce(
             {{ rule_param('MKT-05', 'invoice_required', type='boolean') }}
-            and {{ service_is_blank('expenses.invoice_no') }},
+            and {{ is_blank('expenses.invoice_no') }},
             false
         ) as missing_invoice,
         coalesce(cast(expenses.amount as decimal(18, 2)) > limits.limit_cny, false) as over_limit
@@ -44,7 +44,7 @@ select
         case when missing_invoice then concat('no invoice (', expense_type, ')') end,
         case when over_limit then concat(
             expense_type, ' amount ', cast(amount as {{ dbt.type_string() }}), ' CNY > limit ',
-            {{ service_number_text('limit_cny') }}, ' CNY'
+            {{ number_text('limit_cny') }}, ' CNY'
         ) end
     ) end as evidence_mkt_05,
     cast('{{ batch_date() }}' as date) as batch_date
