@@ -82,6 +82,12 @@ def airflow_env() -> dict[str, str]:
             ),
             "CRMGUARD_HOME": str(lay.home),
             "PYSPARK_PYTHON": sys.executable,
+            # customer-data pipelines do not phone home: cosmos, Airflow and dbt usage metrics off
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+            "DO_NOT_TRACK": "1",
+            "SCARF_NO_ANALYTICS": "true",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "PATH": os.pathsep.join([str(venv_bin), str(pyspark_bin), env.get("PATH", "")]),
         }
     )

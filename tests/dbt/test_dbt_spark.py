@@ -24,7 +24,12 @@ def test_spark_target_builds_the_marts(tmp_path: Path, crmguard_home: Path) -> N
     project = copy_project(tmp_path / "dbt_project")
     dbt_meta.generate(BATCH_DATE, project)
     started = time.perf_counter()
-    build = run_dbt("build", crmguard_home, project, tmp_path / "target", "--target", "spark")
+    # models, seeds and every unit test on Spark (portability of the SQL); the data tests judge
+    # data, which the DuckDB build of the same lake already checks
+    build = run_dbt(
+        "build", crmguard_home, project, tmp_path / "target", "--target", "spark",
+        "--exclude-resource-type", "test",
+    )  # fmt: skip
     elapsed = time.perf_counter() - started
     print(f"dbt build --target spark: {elapsed:.1f} s")
     failed = {uid: s for uid, s in build.statuses.items() if s not in ("success", "pass")}
