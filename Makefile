@@ -35,7 +35,7 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
