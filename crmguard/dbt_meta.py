@@ -80,6 +80,11 @@ def read_catalog(path: Path | None = None) -> dict[str, Any]:
     return catalog
 
 
+# tables the protect job writes beside the sources (not classified: their columns are the
+# pipeline's own): keys of rows quarantined in the batch, for the retention rules
+PIPELINE_TABLES: dict[str, tuple[str, ...]] = {"restricted": ("quarantined_keys",)}
+
+
 def partition(layer: Layer, source: str, batch_date: str) -> Path:
     lay = layout()
     if layer == "protected":
@@ -143,8 +148,8 @@ def _layer_docs(
     staged = staged_sources(project_dir, layer)
     tables: list[dict[str, Any]] = []
     models: list[dict[str, Any]] = []
-    for source in sorted(catalog["tables"]):
-        classified = catalog["tables"][source]
+    for source in sorted(set(catalog["tables"]) | set(PIPELINE_TABLES.get(layer, ()))):
+        classified = catalog["tables"].get(source, {})
         manifest = read_protection(layer, source, batch_date)
         if manifest is None and source in staged:
             raise DbtMetaError(

@@ -43,6 +43,9 @@ class Quarantined:
     raw_text: str
     kind: str
     reason: str
+    # the record's key as delivered, when the parser got that far (retention rules must not
+    # read a key whose row was quarantined as deleted at the source)
+    record_key: str | None = None
 
 
 @dataclass
@@ -272,7 +275,15 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
     for n, (line, raw, values) in enumerate(records, start=1):
         typed = caster.cast_record(values)
         if isinstance(typed, Rejection):
-            quarantined.append(Quarantined(line, _clip(raw, formats), typed.kind, typed.reason))
+            quarantined.append(
+                Quarantined(
+                    line,
+                    _clip(raw, formats),
+                    typed.kind,
+                    typed.reason,
+                    _key_text(values.get(contract.key)),
+                )
+            )
         else:
             loaded.append(Loaded(line, typed))
         if time.monotonic() - last_log >= policy.progress_every_seconds:
@@ -285,7 +296,11 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
     for row, reason in superseded:
         quarantined.append(
             Quarantined(
-                row.line, _clip(raw_by_line.get(row.line, ""), formats), "duplicate_key", reason
+                row.line,
+                _clip(raw_by_line.get(row.line, ""), formats),
+                "duplicate_key",
+                reason,
+                _key_text(row.values.get(contract.key)),
             )
         )
     quarantined.sort(key=lambda q: q.line)
@@ -361,9 +376,18 @@ def _quarantine_table(
         "raw_text": [q.raw_text for q in quarantined],
         "reason": [q.reason for q in quarantined],
         "kind": [q.kind for q in quarantined],
+        "record_key": [q.record_key for q in quarantined],
         "batch_date": [day] * n,
     }
     return pa.table(columns, schema=QUARANTINE_SCHEMA)
+
+
+def _key_text(value: object) -> str | None:
+    """A delivered key as text (None when absent or blank)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _date(batch_date: str) -> dt.date:

@@ -21,6 +21,7 @@ QUARANTINE_SCHEMA = pa.schema(
         ("raw_text", pa.string()),
         ("reason", pa.string()),
         ("kind", pa.string()),
+        ("record_key", pa.string()),
         ("batch_date", pa.date32()),
     ]
 )

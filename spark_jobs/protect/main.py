@@ -97,6 +97,7 @@ def run(
         summary["rows_protected"] += rows
         summary["dropped_columns"] += [f"{source}.{c}" for c in plan.dropped]
         raw.unpersist()
+    summary["quarantined_keys"] = _write_quarantined_keys(spark, catalog, batch_date, meta)
     keys.unpersist()
     summary["elapsed_s"] = round(time.perf_counter() - started, 2)
     if summary["dropped_columns"]:
@@ -106,6 +107,52 @@ def run(
         )
     log.info("protect %s: %s", batch_date, summary)
     return summary
+
+
+QUARANTINED_KEYS = "quarantined_keys"
+
+
+def _write_quarantined_keys(spark: SparkSession, catalog: dict, batch_date: str, meta: dict) -> int:
+    """``restricted/quarantined_keys``: (source_name, record_key) of every row quarantined in this
+    batch whose key the parser read, for sources whose key is a system id (protection ``pass``).
+
+    Each batch is a full extract: a key missing from it was deleted at the source (MKT-04,
+    CON-03), unless its row was delivered but quarantined. Keys of other classes (a customer id)
+    are never written here. Written even when empty, so readers always find the partition."""
+    from crmguard.config import landing_contract
+    from crmguard.paths import layout
+
+    schema = "source_name string, record_key string"
+    frames = []
+    for source, spec in sorted(landing_contract().sources.items()):
+        path = layout().quarantine_partition(source, batch_date)
+        column = catalog["tables"].get(source, {}).get(spec.key, {})
+        if not path.is_dir() or column.get("protection") != "pass":
+            continue
+        rows = spark.read.parquet(str(path))
+        if "record_key" not in rows.columns:  # written before quarantine kept keys
+            continue
+        frames.append(
+            rows.where(F.col("record_key").isNotNull()).select(
+                F.lit(source).alias("source_name"), F.col("record_key")
+            )
+        )
+    keys = spark.createDataFrame([], schema)
+    for frame in frames:
+        keys = keys.unionByName(frame)
+    keys = keys.distinct().coalesce(1)
+    target = io.write_zone(keys, "restricted", QUARANTINED_KEYS, batch_date, None, meta)
+    columns = {
+        name: {"entity": "NONE", "tier": "C3", "protection": "pass", "form": "clear",
+               "outputs": [name]}
+        for name in ("source_name", "record_key")
+    }  # fmt: skip
+    (target / io.PROTECTION_JSON).write_text(
+        json.dumps({"zone": "restricted", "source": QUARANTINED_KEYS, "batch_date": batch_date,
+                    **meta, "columns": columns}, ensure_ascii=False),
+        encoding="utf-8",
+    )  # fmt: skip
+    return spark.read.parquet(str(target)).count()
 
 
 def _write_outputs(

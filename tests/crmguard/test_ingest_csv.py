@@ -130,6 +130,10 @@ def test_every_csv_bad_row_kind_is_quarantined_with_reason(crmguard_home: Path) 
     assert by_line[10]["raw_text"] == rows[-1]
     assert all(q["file"] == "customers.csv" for q in by_line.values())
     assert all(q["batch_date"] == dt.date(2026, 11, 27) for q in by_line.values())
+    # the key as delivered, where the parser read it (retention rules must not call it deleted)
+    assert {line: q["record_key"] for line, q in by_line.items()} == {
+        3: None, 4: "C3", 5: "C4", 6: "C5", 7: "C6", 8: "C7", 9: None, 10: "C1",
+    }  # fmt: skip
 
 
 def test_integer_range_from_contract(crmguard_home: Path) -> None:

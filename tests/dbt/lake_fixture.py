@@ -516,6 +516,21 @@ def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
             (folder / "_protection.json").write_text(
                 json.dumps(_manifest(source, layer), ensure_ascii=False), encoding="utf-8"
             )
+    # the protect job's table of quarantined keys (system ids of rows quarantined in the batch)
+    folder = home / "lake" / "restricted" / "quarantined_keys" / f"batch_date={batch_date}"
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        "copy (select * from (values ('orders', 'O9')) t(source_name, record_key)) "
+        f"to '{folder / 'part-00000.parquet'}' (format parquet)"
+    )
+    columns = {
+        name: {"entity": "NONE", "tier": "C3", "protection": "pass", "form": "clear",
+               "outputs": [name]}
+        for name in ("source_name", "record_key")
+    }  # fmt: skip
+    (folder / "_protection.json").write_text(
+        json.dumps({"source": "quarantined_keys", "columns": columns}), encoding="utf-8"
+    )
     raw = home / "lake" / "raw" / "customers" / f"batch_date={batch_date}"
     raw.mkdir(parents=True, exist_ok=True)
     con.execute(f"copy ({CUSTOMERS_RAW}) to '{raw / 'part-00000.parquet'}' (format parquet)")

@@ -225,3 +225,52 @@ def test_missing_catalog_is_a_clear_error(spark: SparkSession, batch_home: Path)
     layout().catalog.unlink()
     with pytest.raises(io.ProtectInputError, match=r"catalog\.json: catalog not found"):
         main.run(BATCH, "seed", spark=spark)
+
+
+def test_quarantined_system_keys_reach_restricted_for_retention(
+    spark: SparkSession, batch_home: Path
+) -> None:
+    """Rows delivered but quarantined keep their key: the job lists system-id keys (orders) in
+    restricted/quarantined_keys so retention rules do not read them as deleted; a customer id
+    (a token key) is never written there, and the table exists even when nothing was kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crmguard.ingest.load import QUARANTINE_SCHEMA
+
+    lay = layout()
+    rows = {
+        "orders": [("O9", "type_error"), (None, "ragged_row")],
+        "customers": [("C9", "type_error")],
+    }
+    for source, entries in rows.items():
+        folder = lay.quarantine_partition(source, BATCH)
+        folder.mkdir(parents=True, exist_ok=True)
+        n = len(entries)
+        table = pa.table(
+            {
+                "source": [source] * n,
+                "file": [f"{source}.csv"] * n,
+                "line": list(range(2, 2 + n)),
+                "raw_text": ["…"] * n,
+                "reason": ["fixture"] * n,
+                "kind": [kind for _, kind in entries],
+                "record_key": [key for key, _ in entries],
+                "batch_date": [layout_date(BATCH)] * n,
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+        pq.write_table(table, folder / "part-0.parquet")
+    summary = main.run(BATCH, "seed", spark=spark)
+    target = lay.restricted_partition(main.QUARANTINED_KEYS, BATCH)
+    assert _rows(spark, target) == [{"source_name": "orders", "record_key": "O9"}]
+    assert summary["quarantined_keys"] == 1
+    manifest = json.loads((target / io.PROTECTION_JSON).read_text(encoding="utf-8"))
+    assert set(manifest["columns"]) == {"source_name", "record_key"}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+
+
+def layout_date(batch: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(batch)

@@ -7,7 +7,7 @@
    order_retention_years / message_retention_years, con_03 retention_years).
    MKT-04 (orders, messages) and CON-03 (contracts): a key missing from the batch date's extract
    while the batch date is before its retention due date (deleted on or after the due date is
-   not a finding). #}
+   not a finding). A key whose row was delivered but quarantined in the batch is not deleted. #}
 with history as (
     select
         'orders' as source_name,
@@ -40,6 +40,12 @@ with history as (
         'signing' as retention_event,
         batch_date
     from {{ ref('stg_restricted_history__contracts') }}
+),
+
+quarantined as (
+    {# delivered in the batch but quarantined at ingestion: present at the source #}
+    select distinct source_name, record_key
+    from {{ ref('stg_restricted__quarantined_keys') }}
 ),
 
 retention_years as (
@@ -85,10 +91,14 @@ judged as (
         retention_years.rule_id,
         retention_years.years as retention_years,
         {{ add_years('latest.retention_start_date', 'retention_years.years') }} as retention_due_date,
-        latest.last_seen_batch = cast('{{ batch_date() }}' as date) as present_in_batch
+        latest.last_seen_batch = cast('{{ batch_date() }}' as date) as present_in_batch,
+        quarantined.record_key is not null as quarantined_in_batch
     from latest
     inner join retention_years
         on latest.source_name = retention_years.source_name
+    left join quarantined
+        on latest.source_name = quarantined.source_name
+        and latest.record_key = quarantined.record_key
 ),
 
 flagged as (
@@ -96,6 +106,7 @@ flagged as (
         *,
         (
             not present_in_batch
+            and not quarantined_in_batch
             and cast('{{ batch_date() }}' as date) < retention_due_date
         ) as deleted_early
     from judged
@@ -122,6 +133,7 @@ select
     first_seen_batch,
     last_seen_batch,
     present_in_batch,
+    quarantined_in_batch,
     retention_start_date,
     retention_years,
     retention_due_date,
