@@ -238,9 +238,9 @@ def test_dbt_spark_target_on_the_demo_batch(demo_run, tmp_path: Path):
     assert spark_found == duck_found and len(duck_found) > 0
 
 
-def _as_subjects(home: Path, rule: dict, keys: list[str]) -> set[str]:
+def _as_subjects(rule: dict, keys: list[str]) -> set[str]:
     """Manifest keys as finding subjects: the generator names customers by customer_id, the
-    findings by their token (computed with the run's own keyring)."""
+    findings by their token (computed with the keyring of the CRMGUARD_HOME in force)."""
     from crmguard import key_store
 
     def token(customer_id: str) -> str:
@@ -278,11 +278,11 @@ def test_findings_equal_planted_for_every_evaluated_rule(demo_run, monkeypatch):
     for rule_id in sorted(evaluated):
         expected = planted["rules"][rule_id]
         assert expected["count"] >= 1, f"{rule_id}: nothing planted at 200 customers"
-        want = _as_subjects(home, expected, expected["subjects"])
+        want = _as_subjects(expected, expected["subjects"])
         got = found.get(rule_id, set())
         missing, unexpected = sorted(want - got), sorted(got - want)
         assert got == want, f"{rule_id}: missing {missing}, unexpected {unexpected}"
-        near = _as_subjects(home, expected, expected["near_misses"]["subjects"])
+        near = _as_subjects(expected, expected["near_misses"]["subjects"])
         assert not (near & got), f"{rule_id}: near-misses reported {sorted(near & got)}"
 
 

@@ -127,3 +127,19 @@
 {% macro spark__local_text(instant) -%}
     date_format(from_utc_timestamp({{ instant }}, '{{ var("business_timezone") }}'), 'yyyy-MM-dd HH:mm')
 {%- endmacro %}
+
+{# evidence text of a deadline judged late: `<done> after 49.50 h > 48 h <detail>` when the event
+   happened, `<missing> as of the batch end; due within 48 h of <start> <detail>` when it did
+   not. `detail` is a SQL text expression (e.g. the severity in brackets). #}
+{% macro late_evidence(done_at, hours_taken, limit_hours, done, missing, start, detail) -%}
+    case
+        when {{ done_at }} is not null then concat(
+            '{{ done }} after ', printf('%.2f', {{ hours_taken }}), ' h > ',
+            {{ number_text(limit_hours) }}, ' h ', {{ detail }}
+        )
+        else concat(
+            '{{ missing }} as of the batch end; due within ',
+            {{ number_text(limit_hours) }}, ' h of {{ start }} ', {{ detail }}
+        )
+    end
+{%- endmacro %}

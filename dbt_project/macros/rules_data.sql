@@ -4,10 +4,6 @@
    keeping `key_columns`: split_list_rows('campaigns', ['campaign_id'], 'data_fields_used',
    'column_name'). Elements are trimmed; empty elements and null lists give no row. #}
 {% macro split_list_rows(relation, key_columns, list_column, element_name) -%}
-    {{ return(adapter.dispatch('split_list_rows', 'crmguard')(relation, key_columns, list_column, element_name)) }}
-{%- endmacro %}
-
-{% macro duckdb__split_list_rows(relation, key_columns, list_column, element_name) -%}
     select
         {%- for key in key_columns %}
         {{ key }},
@@ -18,29 +14,24 @@
             {%- for key in key_columns %}
             {{ key }},
             {%- endfor %}
-            unnest(string_split({{ list_column }}, ',')) as element
+            {{ list_elements(list_column) }} as element
         from {{ relation }}
         where {{ list_column }} is not null
     ) as exploded
     where trim(element) <> ''
 {%- endmacro %}
 
-{% macro spark__split_list_rows(relation, key_columns, list_column, element_name) -%}
-    select
-        {%- for key in key_columns %}
-        {{ key }},
-        {%- endfor %}
-        trim(element) as {{ element_name }}
-    from (
-        select
-            {%- for key in key_columns %}
-            {{ key }},
-            {%- endfor %}
-            explode(split({{ list_column }}, ',')) as element
-        from {{ relation }}
-        where {{ list_column }} is not null
-    ) as exploded
-    where trim(element) <> ''
+{# one row per element of a comma list (a generator expression in the select list) #}
+{% macro list_elements(list_column) -%}
+    {{ return(adapter.dispatch('list_elements', 'crmguard')(list_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_elements(list_column) -%}
+    unnest(string_split({{ list_column }}, ','))
+{%- endmacro %}
+
+{% macro spark__list_elements(list_column) -%}
+    explode(split({{ list_column }}, ','))
 {%- endmacro %}
 
 {# Full years between two dates (birthdays counted on the day: the 14th birthday makes 14).

@@ -233,6 +233,8 @@ def test_quarantined_system_keys_reach_restricted_for_retention(
     """Rows delivered but quarantined keep their key: the job lists system-id keys (orders) in
     restricted/quarantined_keys so retention rules do not read them as deleted; a customer id
     (a token key) is never written there, and the table exists even when nothing was kept."""
+    import datetime as dt
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -256,7 +258,7 @@ def test_quarantined_system_keys_reach_restricted_for_retention(
                 "reason": ["fixture"] * n,
                 "kind": [kind for _, kind in entries],
                 "record_key": [key for key, _ in entries],
-                "batch_date": [layout_date(BATCH)] * n,
+                "batch_date": [dt.date.fromisoformat(BATCH)] * n,
             },
             schema=QUARANTINE_SCHEMA,
         )
@@ -268,9 +270,3 @@ def test_quarantined_system_keys_reach_restricted_for_retention(
     manifest = json.loads((target / io.PROTECTION_JSON).read_text(encoding="utf-8"))
     assert set(manifest["columns"]) == {"source_name", "record_key"}
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
-
-
-def layout_date(batch: str):
-    import datetime as dt
-
-    return dt.date.fromisoformat(batch)

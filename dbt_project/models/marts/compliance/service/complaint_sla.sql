@@ -72,14 +72,10 @@ select
     resolved_without_confirmation,
     late_first_response or resolved_without_confirmation as violates_cus_01,
     case when late_first_response or resolved_without_confirmation then concat_ws('; ',
-        case when late_first_response and first_response_at is not null then concat(
-            'first response after ', printf('%.2f', first_response_hours), ' h > ',
-            {{ number_text('response_limit_hours') }}, ' h (severity ', severity, ')'
-        ) end,
-        case when late_first_response and first_response_at is null then concat(
-            'no first response as of the batch end; due within ',
-            {{ number_text('response_limit_hours') }}, ' h of receipt (severity ', severity, ')'
-        ) end,
+        case when late_first_response then {{ late_evidence(
+            'first_response_at', 'first_response_hours', 'response_limit_hours',
+            'first response', 'no first response', 'receipt',
+            "concat('(severity ', severity, ')')") }} end,
         case when resolved_without_confirmation then concat(
             'resolved without customer confirmation (customer_confirmed ',
             coalesce(cast(customer_confirmed as {{ dbt.type_string() }}), 'missing'), ')'

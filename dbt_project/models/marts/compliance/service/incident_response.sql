@@ -90,24 +90,14 @@ select
     late_customer_notice,
     late_regulator_report or late_customer_notice as violates_cus_03,
     case when late_regulator_report or late_customer_notice then concat_ws('; ',
-        case when late_regulator_report and regulator_reported_at is not null then concat(
-            'regulator informed after ', printf('%.2f', regulator_hours_taken), ' h > ',
-            {{ number_text('regulator_limit_hours') }}, ' h (level ', level, ')'
-        ) end,
-        case when late_regulator_report and regulator_reported_at is null then concat(
-            'regulator not informed as of the batch end; due within ',
-            {{ number_text('regulator_limit_hours') }}, ' h of detection (level ', level, ')'
-        ) end,
-        case when late_customer_notice and customers_notified_at is not null then concat(
-            'customers notified after ', printf('%.2f', customer_notice_hours_taken), ' h > ',
-            {{ number_text('customer_notice_limit_hours') }}, ' h (',
-            cast(affected_customers as {{ dbt.type_string() }}), ' affected)'
-        ) end,
-        case when late_customer_notice and customers_notified_at is null then concat(
-            'customers not notified as of the batch end; due within ',
-            {{ number_text('customer_notice_limit_hours') }}, ' h of detection (',
-            cast(affected_customers as {{ dbt.type_string() }}), ' affected)'
-        ) end
+        case when late_regulator_report then {{ late_evidence(
+            'regulator_reported_at', 'regulator_hours_taken', 'regulator_limit_hours',
+            'regulator informed', 'regulator not informed', 'detection',
+            "concat('(level ', level, ')')") }} end,
+        case when late_customer_notice then {{ late_evidence(
+            'customers_notified_at', 'customer_notice_hours_taken', 'customer_notice_limit_hours',
+            'customers notified', 'customers not notified', 'detection',
+            "concat('(', cast(affected_customers as " ~ dbt.type_string() ~ "), ' affected)')") }} end
     ) end as evidence_cus_03,
     cast('{{ batch_date() }}' as date) as batch_date
 from judged
