@@ -40,6 +40,7 @@ def build_session(
         "spark.driver.memory": settings.driver_memory,
         "spark.sql.shuffle.partitions": str(shuffle_partitions or settings.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
+        "spark.sql.parquet.compression.codec": settings.parquet_codec,
         # instants stay instants: DuckDB/dbt read TIMESTAMP_MICROS (UTC-adjusted) as TIMESTAMPTZ,
         # Spark's default INT96 as a naive TIMESTAMP
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",

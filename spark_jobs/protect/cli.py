@@ -11,14 +11,14 @@ def _protect(args: argparse.Namespace) -> int:
     if args.master and args.master.startswith("spark://"):
         from spark_jobs.protect.submit import spark_submit_command
 
-        argv, env = spark_submit_command(args.batch_date, args.master, args.policy)
+        argv, env = spark_submit_command(args.batch_date, args.master, args.policy, args.sources)
         return subprocess.run(argv, env=env, check=False).returncode
     from spark_jobs.protect.main import run
     from spark_jobs.session import build_session
 
     spark = build_session("crmguard-protect", master=args.master)
     try:
-        summary = run(args.batch_date, args.policy, spark)
+        summary = run(args.batch_date, args.policy, spark, sources=args.sources)
     finally:
         spark.stop()
     print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -32,4 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
     parser.add_argument("--policy", default="seed", help="policy profile (config/policies/)")
     parser.add_argument("--master", default=None, help="local[*] (default) or spark://host:port")
+    parser.add_argument(
+        "--source", action="append", dest="sources", help="only this source (repeatable)"
+    )
     parser.set_defaults(func=_protect)

@@ -201,7 +201,8 @@ def _outcomes_json(outcomes: dict, zone: str, source: str, batch_date: str, meta
 
 
 # columns of unique, high-entropy values: a Parquet dictionary is built for nothing and then
-# thrown away once it grows past the page limit
+# thrown away once it grows past the page limit, and min/max statistics of random hex or bytes
+# prune nothing (a token look-up is a join, not a range scan)
 _UNIQUE_SUFFIXES = ("_token", "salt_id", "salt", "ciphertext")
 
 
@@ -209,7 +210,12 @@ def _parquet_writer(df: DataFrame) -> DataFrameWriter:
     writer = df.write
     for name in df.columns:
         if name.endswith(_UNIQUE_SUFFIXES):
-            writer = writer.option(f"parquet.enable.dictionary#{name}", "false")
+            for option in (
+                "parquet.enable.dictionary",
+                "parquet.column.statistics.enabled",
+                "parquet.size.statistics.enabled",
+            ):
+                writer = writer.option(f"{option}#{name}", "false")
     return writer
 
 

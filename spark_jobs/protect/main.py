@@ -17,7 +17,6 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file by spark-submit: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -44,9 +43,11 @@ def run(
     policy_profile: str = "seed",
     spark: SparkSession | None = None,
     vault_cipher: str | None = None,
+    sources: list[str] | None = None,
 ) -> dict:
-    """Protect every raw table of ``batch_date``; returns the run summary. ``vault_cipher``
-    overrides config/protection.yaml's ``vault.cipher`` (aes-256-gcm | sm4-gcm)."""
+    """Protect every raw table of ``batch_date`` (or only ``sources``); returns the run
+    summary. ``vault_cipher`` overrides config/protection.yaml's ``vault.cipher``
+    (aes-256-gcm | sm4-gcm)."""
     from spark_jobs.session import build_session
 
     started = time.perf_counter()
@@ -69,22 +70,32 @@ def run(
         "vault_entries": 0,
         "vault_cipher": cipher,
         "stage_s": {"zones": 0.0, "salts": 0.0, "vault": 0.0},
+        "table_s": {},
     }
     meta = {
         "policy_profile": policy.profile,
         "policy_version": policy.policy_version,
         "policy_sha256": policy.sha256,
     }
-    for source in io.raw_sources(batch_date):
+    available = io.raw_sources(batch_date)
+    unknown = sorted(set(sources or []) - set(available))
+    if unknown:
+        raise io.ProtectInputError(f"no raw partition of {batch_date} for: {', '.join(unknown)}")
+    for source in [s for s in available if sources is None or s in sources]:
+        table_started = time.perf_counter()
         raw = io.read_raw(spark, source, batch_date)
         plan = transforms.plan_table(raw.columns, catalog["tables"].get(source, {}), policy)
-        if plan.free_text:
-            # scrub once, before the projections, and reuse it for both zones
-            raw = scrub_free_text(raw, plan.free_text, entities, settings.free_text).persist(
-                StorageLevel.DISK_ONLY
-            )
+        # free text is scrubbed once, by the restricted write (protected is selected from the
+        # written restricted partition); the vault and the row count read the raw partition
+        scrubbed = (
+            scrub_free_text(raw, plan.free_text, entities, settings.free_text)
+            if plan.free_text
+            else raw
+        )
         meta_table = {**meta, "key_version": key_version}
-        _write_outputs(spark, raw, keys, plan, source, batch_date, meta_table, summary, cipher)
+        _write_outputs(
+            spark, raw, scrubbed, keys, plan, source, batch_date, meta_table, summary, cipher
+        )
         if plan.vault_columns and not plan.customer_column:
             log.warning(
                 "%s: vaulted columns %s have no customer key; clear values discarded",
@@ -96,7 +107,7 @@ def run(
         summary["rows_in"] += raw.count()
         summary["rows_protected"] += rows
         summary["dropped_columns"] += [f"{source}.{c}" for c in plan.dropped]
-        raw.unpersist()
+        summary["table_s"][source] = round(time.perf_counter() - table_started, 2)
     summary["quarantined_keys"] = _write_quarantined_keys(spark, catalog, batch_date, meta)
     keys.unpersist()
     summary["elapsed_s"] = round(time.perf_counter() - started, 2)
@@ -158,6 +169,7 @@ def _write_quarantined_keys(spark: SparkSession, catalog: dict, batch_date: str,
 def _write_outputs(
     spark: SparkSession,
     raw: DataFrame,
+    scrubbed: DataFrame,
     keys: DataFrame,
     plan: transforms.TablePlan,
     source: str,
@@ -167,7 +179,8 @@ def _write_outputs(
     cipher: str = "aes-256-gcm",
 ) -> None:
     """Restricted, protected and (for tables with a customer key) salts and vault of one
-    table; adds the stage timings to ``summary``.
+    table; adds the stage timings to ``summary``. ``scrubbed`` is ``raw`` with its free-text
+    columns scrubbed (the zones' input); the vault reads only C1 columns, from ``raw``.
 
     Every token and mask is computed once: restricted (a superset of protected's tokens and
     masks, plus the clear C2 values protected generalises) is written first and protected is
@@ -175,7 +188,7 @@ def _write_outputs(
     salt index from raw, which is cheaper than caching or writing a wide copy of every row.
     """
     stage = time.perf_counter()
-    wide = transforms.protect_wide(raw, keys, plan)
+    wide = transforms.protect_wide(scrubbed, keys, plan)
     target = io.write_zone(
         wide.select(*plan.names("restricted")), "restricted", source, batch_date, plan, meta
     )
@@ -212,13 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-date", required=True)
     parser.add_argument("--policy", default="seed")
     parser.add_argument("--master", default=None, help="e.g. local[2] or spark://127.0.0.1:7077")
+    parser.add_argument(
+        "--source", action="append", dest="sources", help="only this source (repeatable)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from spark_jobs.session import build_session
 
     spark = build_session("crmguard-protect", master=args.master)
     try:
-        summary = run(args.batch_date, args.policy, spark)
+        summary = run(args.batch_date, args.policy, spark, sources=args.sources)
     finally:
         spark.stop()
     print(json.dumps(summary, ensure_ascii=False))

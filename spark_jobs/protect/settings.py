@@ -17,6 +17,8 @@ class SparkSettings(_Strict):
     master: str
     driver_memory: str
     shuffle_partitions: int = Field(ge=1)
+    # codec of every Parquet file the session writes (zones, vault, salts)
+    parquet_codec: Literal["zstd", "snappy", "lz4_raw", "gzip", "uncompressed"]
     redaction_regex: str
     sql_redaction_regex: str
 

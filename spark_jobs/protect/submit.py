@@ -45,11 +45,14 @@ def submit_env() -> dict[str, str]:
     return env
 
 
-def submit_spec(batch_date: str, policy_profile: str = "seed") -> dict:
+def submit_spec(
+    batch_date: str, policy_profile: str = "seed", sources: list[str] | None = None
+) -> dict:
     """kwargs for airflow's ``SparkSubmitOperator`` running the protect job."""
+    only = [arg for source in sources or [] for arg in ("--source", source)]
     return {
         "application": str(MAIN),
-        "application_args": ["--batch-date", batch_date, "--policy", policy_profile],
+        "application_args": ["--batch-date", batch_date, "--policy", policy_profile, *only],
         "conf": submit_conf(),
         "driver_memory": protection_settings().spark.driver_memory,
         "name": "crmguard-protect",
@@ -58,12 +61,12 @@ def submit_spec(batch_date: str, policy_profile: str = "seed") -> dict:
 
 
 def spark_submit_command(
-    batch_date: str, master: str, policy_profile: str = "seed"
+    batch_date: str, master: str, policy_profile: str = "seed", sources: list[str] | None = None
 ) -> tuple[list[str], dict[str, str]]:
     """(argv, env) for running the job with pyspark's own ``bin/spark-submit``."""
     import pyspark
 
-    spec = submit_spec(batch_date, policy_profile)
+    spec = submit_spec(batch_date, policy_profile, sources)
     spark_home = Path(pyspark.__file__).resolve().parent
     argv = [
         str(spark_home / "bin" / "spark-submit"),
