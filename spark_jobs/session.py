@@ -48,6 +48,10 @@ def build_session(
         "spark.redaction.regex": settings.redaction_regex,
         "spark.sql.redaction.string.regex": settings.sql_redaction_regex,
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # rows per Arrow batch of the pandas UDFs (free-text scrubbing, SM4 vault)
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(
+            protection_settings().free_text.arrow_batch_size
+        ),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.sources.partitionOverwriteMode": "static",

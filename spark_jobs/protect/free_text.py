@@ -1,18 +1,18 @@
 """Free-text scrubbing: a native rlike prefilter, then Presidio on the candidate rows only.
 
-Rows whose free-text values match the prefilter go, partition by partition, through Presidio
-with our recognizers (one analyzer per Python worker); all other rows never leave the JVM.
-Findings become ``<CN_MOBILE>``-style labels. (Batched via ``mapPartitions``: the venv's
-pyspark-client 4.2 Python files cannot construct 4.3 pandas/Arrow UDFs, see docs/protection.md.)
+Rows whose free-text values match the prefilter go through Presidio with our recognizers in a
+batched Arrow (pandas) UDF (one analyzer per Python worker, ``arrow_batch_size`` values per
+batch); all other rows never leave the JVM. Findings become ``<CN_MOBILE>``-style labels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from functools import lru_cache, reduce
 
-from pyspark.sql import DataFrame, Row
+import pandas as pd
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.functions import pandas_udf
 
 from spark_jobs.protect.settings import FreeTextSettings
 
@@ -55,18 +55,14 @@ def scrub_free_text(
             for c in columns
         ],
     )
-    positions = [df.columns.index(c) for c in columns]
     wanted = tuple(sorted(entities))
 
-    def scrub_partition(rows: Iterable[Row]) -> Iterator[tuple]:
-        for row in rows:
-            values = list(row)
-            for i in positions:
-                if values[i] is not None:
-                    values[i] = scrub_text(values[i], wanted, settings)
-            yield tuple(values)
+    @pandas_udf("string")  # type: ignore[call-overload]
+    def scrub(values: pd.Series) -> pd.Series:
+        # one Arrow batch of candidate values per call
+        return pd.Series([None if v is None else scrub_text(v, wanted, settings) for v in values])
 
-    scrubbed = df.sparkSession.createDataFrame(
-        df.where(candidate).rdd.mapPartitions(scrub_partition), df.schema
+    candidates = df.where(candidate).select(
+        *[scrub(F.col(f"`{c}`")).alias(c) if c in columns else F.col(f"`{c}`") for c in df.columns]
     )
-    return scrubbed.unionByName(df.where(~candidate))
+    return candidates.unionByName(df.where(~candidate))

@@ -227,6 +227,18 @@ def test_missing_catalog_is_a_clear_error(spark: SparkSession, batch_home: Path)
         main.run(BATCH, "seed", spark=spark)
 
 
+def test_sources_protect_a_subset_and_unknown_ones_are_named(
+    spark: SparkSession, batch_home: Path
+) -> None:
+    summary = main.run(BATCH, "seed", spark=spark, sources=["orders"])
+    assert summary["tables"] == ["orders"] and list(summary["table_s"]) == ["orders"]
+    lay = layout()
+    assert lay.protected_partition("orders", BATCH).is_dir()
+    assert not lay.protected_partition("customers", BATCH).exists()
+    with pytest.raises(io.ProtectInputError, match=rf"no raw partition of {BATCH} for: contracts"):
+        main.run(BATCH, "seed", spark=spark, sources=["orders", "contracts"])
+
+
 def test_quarantined_system_keys_reach_restricted_for_retention(
     spark: SparkSession, batch_home: Path
 ) -> None:
