@@ -32,6 +32,10 @@ REPS = max(2, int(os.environ.get("CRMGUARD_BENCH_REPS", "3")))
 SAMPLE = int(os.environ.get("CRMGUARD_BENCH_STRUCTURED_SAMPLE", "2000"))
 ANALYSED = int(os.environ.get("CRMGUARD_BENCH_STRUCTURED_ANALYSED", "300"))
 FREE_TEXT_ROWS = int(os.environ.get("CRMGUARD_BENCH_FREE_TEXT", "20000"))
+# sources left out of the batch (their landing files are removed before ingest), e.g.
+# marketing_messages at 1M customers: `crmguard ingest` holds a file in memory and its 10M-row
+# file needs more than this machine's 24 GiB (docs/benchmarks.md says what was left out)
+SKIPPED = [s for s in os.environ.get("CRMGUARD_BENCH_SKIP_SOURCES", "").split(",") if s]
 HOME = Path(tempfile.mkdtemp(prefix="crmguard-bench-"))
 os.environ["CRMGUARD_HOME"] = str(HOME)
 os.environ.pop("CRMGUARD_KEY_FILE", None)
@@ -73,6 +77,9 @@ def prepare() -> tuple[str, dict[str, float]]:
         if step == "generate":
             crmguard(*args)
             batch = next(p.name for p in landing.iterdir() if p.is_dir())
+            for source in SKIPPED:
+                for path in (landing / batch).glob(f"{source}.*"):
+                    path.unlink()
         elif step == "ingest":
             crmguard("ingest", "--landing", str(landing), "--batch-date", batch)
         else:
@@ -221,7 +228,8 @@ def main_bench() -> None:
 
     structured = structured_baselines(spark, batch, catalog)
     rates = cipher_rates(spark, batch)
-    texts = io.read_raw(spark, "marketing_messages", batch).select("content").limit(FREE_TEXT_ROWS)
+    text_source = next(s for s in ("marketing_messages", "reviews", "complaints") if s in sources)
+    texts = io.read_raw(spark, text_source, batch).select("content").limit(FREE_TEXT_ROWS)
     demo_text = scrub_throughput(spark, texts)
     heavy = spark.createDataFrame(
         [
@@ -278,9 +286,13 @@ def main_bench() -> None:
     vs_anonymizer = customers_rows_s / anonymizer
     vaulted = sum(len(z) == 3 for z in zones.values())
     codec = protection_settings().spark.parquet_codec
+    left_out = (
+        f" Left out: {', '.join(SKIPPED)} (see the note below the tables)." if SKIPPED else ""
+    )
     body = f"""
 Data: the demo landing batch of {N:,} customers (`crmguard generate --seed 42`, then
-`crmguard ingest` and `crmguard classify`): {len(sources)} tables, {total_rows:,} raw rows,
+`crmguard ingest` and `crmguard classify`).{left_out} {len(sources)} tables,
+{total_rows:,} raw rows,
 raw Parquet {raw_mib:,.0f} MiB; prepared in {prep["generate"]:.0f} s + {prep["ingest"]:.0f} s +
 {prep["classify"]:.0f} s. The baseline rewrites each table unchanged to the zones the job writes
 it to ({vaulted} tables also to the vault). Spark `local[*]`, codec {codec} for both runs,
@@ -300,10 +312,10 @@ seed policy, AES-256-GCM vault, {REPS} rounds in one session.
   **{vs_anonymizer:,.1f}×** its anonymizer alone (entities given, {anonymizer:,.0f} rows/s on
   {SAMPLE:,} rows) (target ≥ 300×); the whole batch at {spark_rows_s:,.0f} rows/s is
   {spark_rows_s / documented:,.0f}× the documented flow
-- free-text scrubbing alone (prefilter + Presidio): demo messages {demo_text[0]:.2f} MB/s
-  ({demo_text[1]:,.0f} messages/s, {demo_text[2]:.0%} prefilter candidates, {FREE_TEXT_ROWS:,}
-  messages); candidate-heavy messages (half with a mobile number) {heavy_text[0]:.3f} MB/s
-  ({heavy_text[1]:,.0f} messages/s)
+- free-text scrubbing alone (prefilter + Presidio): demo {text_source}.content {demo_text[0]:.2f}
+  MB/s ({demo_text[1]:,.0f} values/s, {demo_text[2]:.0%} prefilter candidates, {FREE_TEXT_ROWS:,}
+  values); candidate-heavy messages (half with a mobile number, all distinct)
+  {heavy_text[0]:.3f} MB/s ({heavy_text[1]:,.0f} messages/s)
 - vault cipher, customers' C1 values (read + encrypt, no write):
   {", ".join(f"{k} {v:,.0f} rows/s" for k, v in rates.items())}
 - protect stages, steady median (s): {", ".join(f"{k} {v:.1f}" for k, v in stages.items())};
@@ -318,7 +330,16 @@ steps: key pads, quarantined keys):
 |---|---|---:|---:|---:|---:|
 {chr(10).join(per_table)}
 """
-    write_section("protection", body)
+    if SKIPPED:
+        body += f"""
+Left out of this run: {", ".join(SKIPPED)}. `crmguard ingest` parses and casts a landing file in
+memory; at 1M customers the 10M-row marketing_messages.csv (1.2 GB) grew the ingest process to
+the machine's 24 GiB and the kernel killed it (OOM, 9.2M of 10M records cast). Streaming ingest
+is open work; the whole batch with messages is measured at a scale that ingests (run with
+CRMGUARD_BENCH_CUSTOMERS=100000).
+"""
+    # the 1M run owns "protection"; other scales (e.g. the whole batch at 100k) get their own
+    write_section("protection" if N == 1_000_000 else f"protection-{N}", body)
     print(body)
     shutil.rmtree(HOME, ignore_errors=True)
 

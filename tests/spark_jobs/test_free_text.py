@@ -9,7 +9,7 @@ from faker import Faker
 from pyspark.sql import SparkSession
 
 from classification.policy import load_policy
-from spark_jobs.protect.free_text import scrub_free_text
+from spark_jobs.protect.free_text import scrub_free_text, scrub_text, scrub_text_memo
 from spark_jobs.protect.main import scrub_entities
 from spark_jobs.protect.settings import protection_settings
 
@@ -49,7 +49,8 @@ def test_free_text_recall_and_prefilter(spark: SparkSession) -> None:
     clean = ["放门口即可", "周末送货", None]
     df = spark.createDataFrame(
         [(f"m{i}", t) for i, (t, _) in enumerate(labelled)]
-        + [(f"c{i}", t) for i, t in enumerate(clean)],
+        + [(f"c{i}", t) for i, t in enumerate(clean)]
+        + [(f"d{i}", labelled[0][0]) for i in range(3)],  # one campaign text, many rows
         "message_id string, content string",
     )
     entities = scrub_entities(load_policy("seed"))
@@ -59,7 +60,8 @@ def test_free_text_recall_and_prefilter(spark: SparkSession) -> None:
             df, ["content"], entities, protection_settings().free_text
         ).collect()
     }
-    assert len(out) == len(labelled) + len(clean)
+    assert len(out) == len(labelled) + len(clean) + 3
+    assert {out[f"d{i}"] for i in range(3)} == {out["m0"]}
     total = found = 0
     for i, (_, values) in enumerate(labelled):
         for value in values:
@@ -69,3 +71,16 @@ def test_free_text_recall_and_prefilter(spark: SparkSession) -> None:
     assert "<CN_MOBILE>" in " ".join(v for v in out.values() if v)
     # values without candidates pass unchanged
     assert [out[f"c{i}"] for i in range(len(clean))] == clean
+
+
+def test_repeated_values_are_scrubbed_once_per_worker() -> None:
+    settings = protection_settings().free_text
+    entities = tuple(sorted(scrub_entities(load_policy("seed"))))
+    text = "客户来电，手机13800138000，要求改地址"
+    scrub_text_memo.cache_clear()
+    first = scrub_text_memo(text, entities, settings)
+    again = scrub_text_memo(text, entities, settings)
+    assert first == again == scrub_text(text, entities, settings)
+    assert "13800138000" not in first
+    info = scrub_text_memo.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
