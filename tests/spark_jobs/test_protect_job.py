@@ -227,6 +227,32 @@ def test_missing_catalog_is_a_clear_error(spark: SparkSession, batch_home: Path)
         main.run(BATCH, "seed", spark=spark)
 
 
+def test_zone_files_are_zstd_without_dictionary_or_statistics_on_tokens(
+    spark: SparkSession, batch_home: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    main.run(BATCH, "seed", spark=spark)
+    lay = layout()
+    for path in (
+        lay.restricted_partition("customers", BATCH),
+        lay.protected_partition("customers", BATCH),
+        lay.vault / "customers" / f"batch_date={BATCH}",
+    ):
+        for part in sorted(path.glob("*.parquet")):
+            group = pq.ParquetFile(part).metadata.row_group(0)
+            for i in range(group.num_columns):
+                column = group.column(i)
+                name = column.path_in_schema
+                assert column.compression == "ZSTD", (part, name)
+                unique = name.endswith(("_token", "ciphertext"))
+                if unique:
+                    assert not any("DICTIONARY" in e for e in column.encodings), (part, name)
+                    assert column.statistics is None, (part, name)
+                elif name == "_batch_date":  # other columns keep their min/max statistics
+                    assert column.statistics is not None and column.statistics.has_min_max
+
+
 def test_sources_protect_a_subset_and_unknown_ones_are_named(
     spark: SparkSession, batch_home: Path
 ) -> None:
