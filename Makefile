@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # the install stamp changes whenever the pinned set changes, so a stale venv is refreshed
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test test-fast bench airflow clean lint lock venv browser
+.PHONY: demo test test-unit test-fast bench airflow clean lint lock venv browser
 
 venv: $(STAMP)
 
@@ -32,10 +32,17 @@ browser:
 			apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
 	fi
 
+# tiers (markers set in tests/conftest.py from what a test needs): unit starts no engine (no
+# JVM, no dbt, no Airflow, no browser); fast adds the engines but not the end-to-end runs
+UNIT := not (spark or dbt or airflow or browser or slow)
+
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest --durations=15
+	CRMGUARD_REQUIRE_BROWSER=1 $(BIN)/pytest --durations=15
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q -m "$(UNIT)"
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"

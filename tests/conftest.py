@@ -1,10 +1,14 @@
-"""Test-wide settings: an isolated Airflow home and a throwaway CRMGUARD_HOME per test."""
+"""Test-wide settings: an isolated Airflow home, a throwaway CRMGUARD_HOME per test, the one
+session SparkSession, and the tier markers (spark, dbt, airflow, browser) a test gets from what
+it needs, so `make test-unit` selects the tests that start no engine."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +29,63 @@ def crmguard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("CRMGUARD_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def event_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spark-events")
+
+
+@pytest.fixture(scope="session")
+def spark(event_log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The one local SparkSession of the test run (shuffle partitions 1), stopped at the end."""
+    from pyspark.sql import SparkSession
+
+    from spark_jobs.session import build_session
+
+    # a session left by another package's tests (GX's Spark suites) would be returned by
+    # getOrCreate without this fixture's settings (event log, scratch dir): stop it first
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    session = build_session(
+        "crmguard-tests",
+        master="local[2]",
+        shuffle_partitions=1,
+        event_log_dir=event_log_dir,
+        scratch_dir=tmp_path_factory.mktemp("spark-scratch"),
+    )
+    yield session
+    session.stop()
+
+
+# tier markers by the folder or file a test lives in (what it runs), beside the fixture rule below
+_MARKS_BY_PATH = {
+    "tests/dbt/": ("dbt",),
+    "tests/dags/": ("airflow",),
+    "tests/test_end_to_end.py": ("airflow", "dbt", "spark"),
+    "tests/expectations/test_validate_dbt_build.py": ("dbt",),
+    "tests/report/test_report_browser.py": ("browser",),
+}
+_ROOT = Path(__file__).parents[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = Path(item.fspath).relative_to(_ROOT).as_posix()
+        for prefix, marks in _MARKS_BY_PATH.items():
+            if where.startswith(prefix):
+                for mark in marks:
+                    item.add_marker(mark)
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker("spark")
+        # `make test` installs chromium first (and sets CRMGUARD_REQUIRE_BROWSER): there a
+        # missing browser is a failure, elsewhere a skip with the way to get it
+        if (
+            item.get_closest_marker("browser")
+            and shutil.which("chromium") is None
+            and os.environ.get("CRMGUARD_REQUIRE_BROWSER") != "1"
+        ):
+            item.add_marker(
+                pytest.mark.skip(reason="chromium not installed: `make browser` installs it")
+            )

@@ -13,7 +13,7 @@ import pytest
 from crmguard.paths import layout
 from crmguard.publish import PublishBlocked, publish
 from expectations.validate import validate_build
-from tests.expectations.conftest import build, spark  # noqa: F401 (shared fixtures)
+from tests.expectations.conftest import build  # noqa: F401 (shared fixture)
 from tests.expectations.warehouse_fixture import BATCH_DATE, RAW_MOBILE, T1, sql
 
 pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("build")]

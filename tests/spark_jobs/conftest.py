@@ -1,11 +1,9 @@
-"""One local SparkSession for every Spark test (shuffle partitions 1), stopped at the end,
-plus a small raw batch, its catalog and a development keyring under a throwaway data root."""
+"""A small raw batch, its catalog and a development keyring under a throwaway data root."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,32 +12,8 @@ from pyspark.sql import SparkSession
 
 from crmguard import key_store
 from crmguard.paths import layout
-from spark_jobs.session import build_session
 
 BATCH = "2026-03-01"
-
-
-@pytest.fixture(scope="session")
-def event_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("spark-events")
-
-
-@pytest.fixture(scope="session")
-def spark(event_log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
-    # a session left by another package's tests (GX's Spark suites) would be returned by
-    # getOrCreate without this fixture's settings (event log, scratch dir): stop it first
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    session = build_session(
-        "crmguard-tests",
-        master="local[2]",
-        shuffle_partitions=1,
-        event_log_dir=event_log_dir,
-        scratch_dir=tmp_path_factory.mktemp("spark-scratch"),
-    )
-    yield session
-    session.stop()
 
 
 CUSTOMERS = [
