@@ -11,6 +11,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "generate": "crmguard.demo_data.cli",
     "ingest": "crmguard.ingest.cli",
+    "doctor": "crmguard.doctor",
     "run": "crmguard.pipeline",
     "demo": "crmguard.demo",
     "airflow": "crmguard.airflow_ui",

@@ -129,6 +129,9 @@ class Organisation(Strict):
     go_live_date: dt.date
     timezone: str
     mainland_regions: list[str]
+    # regions known to be outside the mainland (HK, Macao, Taiwan, abroad): `crmguard doctor`
+    # flags a region in neither list, which is usually a typo or a new data centre
+    foreign_regions: list[str] = []
 
 
 def organisation() -> Organisation:
