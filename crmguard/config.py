@@ -222,9 +222,20 @@ class Bilingual(Strict):
 
 
 class RuleDefinition(Strict):
+    """One rule of the pack: the one place that names it (docs, dbt checks list, report and the
+    generator's planters are derived from these entries)."""
+
     area: Bilingual
     title: Bilingual
-    grain: str
+    grain: str  # one finding = (display text, as the rule pack says it)
+    # the finding's subject_type (an identifier: findings, planted manifests, evidence packs)
+    subject_type: str = Field(pattern=r"^[a-z][a-z_]*$")
+    # what the rule reads: sources and configuration beyond its own parameters (docs, doctor)
+    inputs: list[str] = []
+    # the rule model's column holding the subject, and a filter when one model holds several
+    # kinds of record (SQL over the model aliased `rule_model`)
+    subject_column: str = "subject"
+    population: str | None = None
     # what a finding's `subject` holds (a token or system id, never a clear identifier)
     subject: str | None = None
     severity: Severity

@@ -1,8 +1,9 @@
 """Planting compliance-rule violations and near-misses into a demo batch, with their manifest.
 
 The generated batch is clean by construction (every rule of config/rules.yaml holds). Each planter
-in ``PLANTERS`` (by rule id) then picks a few units of its rule and changes them so that they
-violate it, plus near-misses that sit on the rule's boundary without violating it. Planters run
+of ``planters()`` (one per rule of the registry, found by name) then picks a few units of its rule
+and changes them so that they violate it, plus near-misses that sit on the rule's boundary without
+violating it. Planters run
 once, before any file is written: they edit the shared arrays (consents, message times, ...) and
 record field edits by row position, rows that vanish from the extract (kept only in the previous
 day's batch) and the subjects the rule must yield. Rows that ingestion quarantines (the
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crmguard.config import ComplianceRules, Organisation, WorkingCalendar
+from crmguard.config import ComplianceRules, Organisation, WorkingCalendar, compliance_rules
 from crmguard.demo_data import values
 from crmguard.demo_data.activity import NEVER, Batch, explained_cents
 from crmguard.demo_data.corruptions import FilePlan
@@ -25,30 +26,6 @@ from crmguard.demo_data.customers import _AREA_CODES, DAY
 from crmguard.demo_data.profile import DemoDataProfile
 
 # interfaces.md §2: what one finding of each rule is about
-SUBJECT_TYPES = {
-    "DATA-01": "column",
-    "DATA-02": "column",
-    "DATA-03": "record",
-    "DATA-04": "year_country",
-    "DATA-05": "request",
-    "DATA-06": "campaign_column",
-    "CONS-01": "message",
-    "CONS-02": "customer",
-    "CONS-03": "customer",
-    "MKT-01": "message",
-    "MKT-02": "message",
-    "MKT-03": "order",
-    "MKT-04": "record",
-    "MKT-05": "expense",
-    "CUS-01": "complaint",
-    "CUS-02": "order",
-    "CUS-03": "incident",
-    "CUS-04": "review",
-    "CON-01": "template_clause",
-    "CON-02": "contract",
-    "CON-03": "contract",
-    "CON-04": "contract",
-}
 # key column and key format per source (row position -> key)
 KEYS = {
     "customers": ("C", 8),
@@ -107,7 +84,7 @@ class Planting:
             near = {k: sorted(v) for k, v in sorted(planted.near_misses.items())}
             near_subjects = sorted({s for v in near.values() for s in v})
             out[rule_id] = {
-                "subject_type": SUBJECT_TYPES[rule_id],
+                "subject_type": compliance_rules().rules[rule_id].subject_type,
                 "count": len(planted.subjects),
                 "subjects": sorted(planted.subjects),
                 "near_misses": {
@@ -895,55 +872,48 @@ def plant_con_04(ctx: PlantContext) -> None:
         ctx.near_miss("CON-04", "shipped_inside_acceptance_period", key_of("contracts", row))
 
 
-PLANTERS: dict[str, Planter] = {
-    "DATA-01": plant_data_01,
-    "DATA-02": plant_data_02,
-    "DATA-03": plant_data_03,
-    "DATA-04": plant_data_04,
-    "DATA-05": plant_data_05,
-    "DATA-06": plant_data_06,
-    "CONS-01": plant_cons_01,
-    "CONS-02": plant_cons_02,
-    "CONS-03": plant_cons_03,
-    "MKT-01": plant_mkt_01,
-    "MKT-02": plant_mkt_02,
-    "MKT-03": plant_mkt_03,
-    "MKT-04": plant_mkt_04,
-    "MKT-05": plant_mkt_05,
-    "CUS-01": plant_cus_01,
-    "CUS-02": plant_cus_02,
-    "CUS-03": plant_cus_03,
-    "CUS-04": plant_cus_04,
-    "CON-01": plant_con_01,
-    "CON-02": plant_con_02,
-    "CON-03": plant_con_03,
-    "CON-04": plant_con_04,
-}
+def planters() -> dict[str, Planter]:
+    """The planter of every rule the registry (config/rules.yaml) evaluates, in pack order, found
+    by name (``plant_<rule id>``, e.g. ``plant_mkt_01``). An evaluated rule without a planter is
+    an error: planted = found must stay checkable for every rule."""
+    found: dict[str, Planter] = {}
+    for rule_id, rule in compliance_rules().rules.items():
+        if not (rule.evaluated and rule.model):
+            continue
+        name = "plant_" + rule_id.lower().replace("-", "_")
+        planter = globals().get(name)
+        if not callable(planter):
+            raise ValueError(f"rule {rule_id} (config/rules.yaml) has no planter {name}()")
+        found[rule_id] = planter
+    return found
 
 
 def selected_rules(option: str) -> list[str]:
     """Rule ids named by ``--violations`` (``none``, ``all`` or a comma list of rule ids)."""
     if option == "none":
         return []
+    registry = planters()
     if option == "all":
-        return list(PLANTERS)
+        return list(registry)
     names = [n.strip() for n in option.split(",") if n.strip()]
-    unknown = [n for n in names if n not in PLANTERS]
+    unknown = [n for n in names if n not in registry]
     if unknown:
-        known = ", ".join(sorted(PLANTERS))
+        known = ", ".join(sorted(registry))
         raise ValueError(f"--violations: no planter for {', '.join(unknown)} (known: {known})")
     # planters run in registry order whatever the order given: same batch for the same set
-    return [r for r in PLANTERS if r in names]
+    return [r for r in registry if r in names]
 
 
 def planters_for(option: str) -> list[Planter]:
-    return [PLANTERS[r] for r in selected_rules(option)]
+    registry = planters()
+    return [registry[r] for r in selected_rules(option)]
 
 
 def plant(ctx: PlantContext, option: str) -> Planting:
+    registry = planters()
     for rule_id in selected_rules(option):
-        PLANTERS[rule_id](ctx)
+        registry[rule_id](ctx)
     return ctx.planting
 
 
-__all__ = ["PLANTERS", "PlantContext", "Planting", "plant", "planters_for", "selected_rules"]
+__all__ = ["PlantContext", "Planting", "plant", "planters", "planters_for", "selected_rules"]
