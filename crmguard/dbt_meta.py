@@ -20,6 +20,7 @@ from typing import Any, Literal
 import duckdb
 import yaml
 
+from crmguard.batch_date import batch_date_arg
 from crmguard.config import (
     Strict,
     compliance_rules,
@@ -507,5 +508,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dbt-meta",
         help="prepare a dbt build: owner-only warehouse files, staging YAML and seeds regenerated",
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.set_defaults(func=_run)

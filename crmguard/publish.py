@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 from crmguard import governance_log
+from crmguard.batch_date import batch_date_arg
 from crmguard.config import config_path, file_sha256
 from crmguard.paths import (
     PRIVATE_FILE_MODE,
@@ -223,6 +224,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "publish",
         help="validate the batch's dbt build, then publish marts.duckdb / restricted.duckdb",
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.add_argument("--run-id", default=None, help="governance run id (default cli-<uuid>)")
     parser.set_defaults(func=_run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from crmguard.batch_date import batch_date_arg
 from crmguard.ingest.batch import LandingFileError, discover_batch, ingest_file, skipped_files
 from crmguard.ingest.reconcile import ReconciliationError, record_batch
 
@@ -12,7 +13,7 @@ from crmguard.ingest.reconcile import ReconciliationError, record_batch
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("ingest", help="ingest a landing batch into raw Parquet")
     parser.add_argument("--landing", required=True, help="landing root (holds <batch_date>/)")
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.set_defaults(func=run)
 
 
