@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,17 @@ import pyarrow as pa
 from crmguard.batch_date import parse_batch_date
 from crmguard.config import SourceContract, ingestion_policy, landing_contract
 from crmguard.ingest import parse
+from crmguard.ingest.batch_lock import batch_lock
 from crmguard.ingest.decode import DecodedFile, decode_file
 from crmguard.ingest.formats import IngestFormats, ingest_formats
 from crmguard.ingest.landing import LandingFileError, accepted_file, scan_batch
-from crmguard.ingest.load import QUARANTINE_SCHEMA, raw_schema, write_partition
+from crmguard.ingest.load import (
+    QUARANTINE_SCHEMA,
+    raw_schema,
+    staging_area,
+    sweep_orphans,
+    write_partition,
+)
 from crmguard.ingest.normalise import RecordCaster, Rejection, Typed
 from crmguard.ingest.reconcile import check_file
 from crmguard.paths import ensure_private_dir, layout, owner_only_umask
@@ -89,8 +95,8 @@ def _csv_records(
     line_starts = parse.line_start_bytes(data)
     record_starts = [line_starts[s.start_line - 1] for s in spans]
     # DuckDB reads a UTF-8 copy of the decoded text (it has no GB18030 reader of its own)
-    with tempfile.TemporaryDirectory(dir=ensure_private_dir(layout().ingest_reports)) as tmp:
-        utf8_copy = Path(tmp) / "decoded.csv"
+    with staging_area() as tmp:  # plaintext scratch: swept if the run is killed
+        utf8_copy = tmp / "decoded.csv"
         utf8_copy.write_bytes(data)
         rows, rejects = parse.read_csv_duckdb(utf8_copy, len(header), dialect)
     quarantined: list[Quarantined] = []
@@ -211,7 +217,20 @@ def _resolve_duplicates(
 
 
 def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
-    """Ingest one landing file into raw and quarantine Parquet; returns its reconciliation."""
+    """Ingest one landing file into raw and quarantine Parquet; returns its reconciliation.
+
+    Holds the batch lock shared (the DAG's per-file tasks run side by side, never beside a CLI
+    ingest of the batch) and first sweeps what a killed run left in the staging area.
+    """
+    owner_only_umask()  # before any write, the lock file included
+    parse_batch_date(batch_date)
+    with batch_lock(batch_date, exclusive=False):
+        for leftover in sweep_orphans():
+            log.warning("removed %s, left by a killed ingest", leftover)
+        return _ingest_accepted_file(landing_root, batch_date, file)
+
+
+def _ingest_accepted_file(landing_root: str, batch_date: str, file: str) -> dict:
     started = time.monotonic()
     owner_only_umask()  # before any write: raw, quarantine and engine scratch files owner-only
     day = parse_batch_date(batch_date)
@@ -232,6 +251,9 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
         counted, names, records, quarantined = _jsonl_records(data, decoded, contract, formats)
     if fmt == "csv" and contract.key not in names:
         raise LandingFileError(f"{path}: line 1: key column {contract.key!r} missing from header")
+    absent = [n for n, c in contract.columns.items() if c.required and n not in names]
+    if fmt == "csv" and absent:  # every row would be quarantined for it: refuse the file
+        raise LandingFileError(f"{path}: line 1: required columns missing from header: {absent}")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise LandingFileError(f"{path}: line 1: columns given twice (after aliases): {duplicated}")
