@@ -134,10 +134,12 @@ def staged_sources(project_dir: Path, layer: Layer) -> list[str]:
 
 def _external_location(layer: Layer) -> str:
     # `{name}` is filled in by dbt-duckdb per table; the batch filter lives in the staging model
-    # so that DuckDB prunes partitions on the hive column.
+    # so that DuckDB prunes partitions on the hive column. A quote in CRMGUARD_HOME is doubled so
+    # that the home stays one SQL string literal.
+    home = """{{ env_var("CRMGUARD_HOME") | replace("'", "''") }}"""
     return (
-        'read_parquet(\'{{ env_var("CRMGUARD_HOME") }}/lake/' + layer + "/{name}/batch_date=*/"
-        "*.parquet', hive_partitioning=true, union_by_name=true)"
+        f"read_parquet('{home}/lake/{layer}/{{name}}/batch_date=*/*.parquet', "
+        "hive_partitioning=true, union_by_name=true)"
     )
 
 

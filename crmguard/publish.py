@@ -29,7 +29,7 @@ from crmguard.paths import (
     ensure_dir,
     layout,
 )
-from crmguard.warehouse import connect
+from crmguard.warehouse import connect, sql_string
 
 # analysts open the published marts read-only; nothing in it is above their clearance
 ANALYST_FILE_MODE = 0o644
@@ -105,7 +105,7 @@ def _copy_schema(build: Path, schema: str, target: Path, mode: int) -> list[str]
                 [schema],
             ).fetchall()
         ]
-        con.execute(f"attach '{tmp}' as published")
+        con.execute(f"attach {sql_string(tmp)} as published")
         try:
             for table in tables:
                 # views of the build become tables: a published file stands alone; tables go

@@ -29,7 +29,7 @@ from crmguard import governance_log
 from crmguard.batch_date import batch_date_arg
 from crmguard.config import compliance_rules, ingestion_policy, organisation
 from crmguard.paths import SHARED_DIR_MODE, ensure_dir, layout, share_tree
-from crmguard.warehouse import connect
+from crmguard.warehouse import connect, sql_string
 from expectations import frames
 from expectations.context import checkpoint_for, data_docs_dir, get_context
 from expectations.suites import (
@@ -263,7 +263,7 @@ def validate_build(batch_date: str, run_id: str) -> dict:
     runner = _Runner(run_id)
     con = connect()
     try:
-        con.execute(f"set timezone = '{organisation().timezone}'")
+        con.execute(f"set timezone = {sql_string(organisation().timezone)}")
         _check_build(con)
         fingerprint = build_fingerprint(con)
         # blocking: the platform's guarantees
