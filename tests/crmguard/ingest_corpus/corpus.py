@@ -23,21 +23,26 @@ import duckdb
 
 BATCH = "2026-11-20"
 
-# the generator's key shapes (checked against its manifest by test_ledger_agrees_with_manifest)
+# the generator's key shapes: prefix + digits, planted bad rows prefix + X + 6 digits (checked
+# against its manifest by test_ledger_agrees_with_the_generators_manifest)
+_KEYS = {
+    "customers": ("customer_id", "C", 8),
+    "consents": ("consent_id", "CS", 9),
+    "campaigns": ("campaign_id", "CP", 4),
+    "marketing_messages": ("message_id", "M", 10),
+    "orders": ("order_id", "O", 9),
+    "complaints": ("complaint_id", "TS", 7),
+    "contract_templates": ("template_id", "T", 3),
+    "contracts": ("contract_id", "HT", 8),
+    "visit_expenses": ("expense_id", "VE", 6),
+    "reviews": ("review_id", "R", 9),
+    "dsr_requests": ("request_id", "DSR", 7),
+    "data_transfers": ("transfer_id", "DT", 5),
+    "security_incidents": ("incident_id", "SI", 4),
+}
 KEY_SHAPES = {
-    "customers": ("customer_id", r"C[0-9]{8}"),
-    "consents": ("consent_id", r"CS[0-9]{9}"),
-    "campaigns": ("campaign_id", r"CP[0-9]{4}"),
-    "marketing_messages": ("message_id", r"M[0-9]{10}"),
-    "orders": ("order_id", r"O[0-9]{9}"),
-    "complaints": ("complaint_id", r"TS[0-9]{7}"),
-    "contract_templates": ("template_id", r"T[0-9]{3}"),
-    "contracts": ("contract_id", r"HT[0-9]{8}"),
-    "visit_expenses": ("expense_id", r"VE[0-9]{6}"),
-    "reviews": ("review_id", r"R[0-9]{9}"),
-    "dsr_requests": ("request_id", r"DSR[0-9]{7}"),
-    "data_transfers": ("transfer_id", r"DT[0-9]{5}"),
-    "security_incidents": ("incident_id", r"SI[0-9]{4}"),
+    source: (key, f"{prefix}(?:[0-9]{{{digits}}}|X[0-9]{{6}})")
+    for source, (key, prefix, digits) in _KEYS.items()
 }
 
 
