@@ -59,7 +59,7 @@ def ingest(home: Path, *extra: str, batch_date: str = BATCH, wait: bool = True):
     cmd += ["--batch-date", batch_date, *extra]
     env = {**os.environ, "CRMGUARD_HOME": str(home)}
     kw = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    proc = subprocess.Popen(cmd, preexec_fn=lambda: os.umask(0o022), **kw)  # noqa: PLW1509
+    proc = subprocess.Popen(cmd, preexec_fn=lambda: os.umask(0o022), **kw)
     if not wait:
         return proc
     out, err = proc.communicate(timeout=120)
@@ -166,10 +166,11 @@ def test_missing_and_misnamed_sources_exit_1(crmguard_home: Path, batch: Path) -
     assert summary["missing_sources"] == ["dsr_requests"] and not summary["complete"]
 
 
-@pytest.mark.parametrize(
-    "bad", ["20261120", "2026-W47-5", "yesterday", "2026-13-01", "2026-02-30", "../../etc",
-            "/etc", "２０２６-11-20", ""]  # fmt: skip
-)
+BAD_DATES = ["20261120", "2026-W47-5", "yesterday", "2026-13-01", "2026-02-30", "../../etc",
+             "/etc", "２０２６-11-20", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_DATES)
 def test_bad_batch_date_one_line_no_listing(crmguard_home: Path, batch: Path, bad: str) -> None:
     run = ingest(crmguard_home, batch_date=bad)
     assert run.returncode == 2
@@ -179,9 +180,7 @@ def test_bad_batch_date_one_line_no_listing(crmguard_home: Path, batch: Path, ba
     assert not (crmguard_home / "lake").exists()  # nothing written
 
 
-def test_failed_rerun_replaces_the_earlier_reconciliation(
-    crmguard_home: Path, batch: Path
-) -> None:
+def test_failed_rerun_replaces_the_earlier_reconciliation(crmguard_home: Path, batch: Path) -> None:
     assert ingest(crmguard_home).returncode == 0
     assert reconciliation(crmguard_home)["summary"]["complete"] is True
     (batch / "customers.csv").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
@@ -219,6 +218,11 @@ def test_concurrent_ingests_serialised(crmguard_home: Path, batch: Path) -> None
     assert [p.returncode for p in procs] == [0, 0], [r.stderr[-800:] for r in runs]
     for run in runs:
         sound(crmguard_home, batch, run)
+    # started together, so one of them found the batch locked and waited for the other
+    waited = [i for i, r in enumerate(runs) if "waiting for the ingest (pid" in r.stderr]
+    assert len(waited) == 1, [r.stderr[-800:] for r in runs]
+    other = procs[1 - waited[0]].pid
+    assert f"waiting for the ingest (pid {other})" in runs[waited[0]].stderr
 
 
 def test_second_ingest_refused_when_told_not_to_wait(crmguard_home: Path, batch: Path) -> None:
