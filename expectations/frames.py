@@ -113,6 +113,15 @@ def ingestion_frame(con: duckdb.DuckDBPyConnection, batch_date: str) -> pd.DataF
             [dt.date.fromisoformat(batch_date)],
         ).fetchall():
             recon[source] = (file, counted, loaded, quarantined)
+    if relation_exists(con, "governance", "ingest_refusals"):  # a refused file fails closed too
+        expected |= {
+            source
+            for (source,) in con.execute(
+                "select source from governance.ingest_refusals"
+                " where batch_date = ? and source is not null",
+                [dt.date.fromisoformat(batch_date)],
+            ).fetchall()
+        }
     rows = []
     for source in sorted(expected | set(recon)):
         raw = partition_glob("raw", source, batch_date)

@@ -262,6 +262,16 @@ def cases() -> list[RecordCase]:
     )
     out.append(
         RecordCase(
+            "headerless_file",  # the first record read as a header names no contract column
+            "marketing_messages",
+            MESSAGES,
+            csv_text(body).split("\n", 1)[1].encode(),
+            refused="key column 'message_id' missing from header",
+            delivered=Counter(),
+        )
+    )
+    out.append(
+        RecordCase(
             "duplicated_header_column",
             "marketing_messages",
             MESSAGES,

@@ -118,6 +118,16 @@ def test_two_files_for_one_source_refused(crmguard_home: Path, batch: Path) -> N
     assert sorted(r["file"] for r in summary["refused"]) == [
         "customers.CSV", "customers.csv", "reviews.JSONL", "reviews.jsonl"
     ]  # fmt: skip
+    # the blocking ingestion expectations see the refused sources as unaccounted for
+    from crmguard.warehouse import connect
+    from expectations.frames import ingestion_frame
+
+    con = connect()
+    frame = ingestion_frame(con, BATCH).set_index("source")
+    con.close()
+    assert not frame.loc["customers", "has_reconciliation_row"]
+    assert not frame.loc["reviews", "has_reconciliation_row"]
+    assert frame.drop(index=["customers", "reviews"])["has_reconciliation_row"].all()
 
 
 def test_binary_and_zip_refused_rest_goes_on(crmguard_home: Path, batch: Path) -> None:
