@@ -45,11 +45,17 @@ def run(args: argparse.Namespace) -> int:
     except (BatchLocked, LandingFileError) as exc:
         print(f"crmguard ingest: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # e.g. crm.duckdb held by another writer: say so, no traceback
+        log.debug("ingest of batch %s failed", args.batch_date, exc_info=True)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"crmguard ingest: batch {args.batch_date}: {type(exc).__name__}: {first}",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _ingest_batch(landing: str, batch_date: str) -> int:
+    invalidate_batch(batch_date)  # whatever happens next, the earlier record is not this run's
     scan = scan_batch(landing, batch_date)  # a missing or escaping batch folder stops here
-    invalidate_batch(batch_date)
     for leftover in sweep_orphans():
         log.warning("removed %s, left by a killed ingest", leftover)
     results: list[dict] = []
@@ -63,7 +69,7 @@ def _ingest_batch(landing: str, batch_date: str) -> int:
             failed.append(str(exc))
         except LandingFileError as exc:  # the file cannot be read at all: say so, go on
             refused.append({**f.as_dict(), "reason": str(exc)})
-        except Exception as exc:
+        except Exception as exc:  # one bad file must not stop the batch, nor print a traceback
             log.debug("%s failed", f.file, exc_info=True)
             reason = f"{scan.folder / f.file}: ingest failed: {type(exc).__name__}: {exc}"
             refused.append({**f.as_dict(), "reason": reason.splitlines()[0]})

@@ -267,3 +267,23 @@ def test_home_with_a_quote(tmp_path: Path, generated_batch: Path, monkeypatch) -
     location = jinja2.Template(_external_location("raw")).render(env_var=os.environ.get)
     sql = f"select count(*) from {location.format(name='customers')}"
     assert duckdb.connect().execute(sql).fetchone() == (300,)
+
+
+def test_a_file_the_parser_chokes_on_is_refused_alone(crmguard_home: Path, batch: Path) -> None:
+    # lone CR line ends and a 200 kB field: whatever the record pipeline makes of them, the
+    # batch goes on and says which file failed and why, in one line
+    messages = batch / "marketing_messages.csv"
+    messages.write_bytes(messages.read_bytes().replace(b"\n", b"\r"))
+    orders = (batch / "orders.csv").read_bytes().split(b"\n")
+    orders[5] = orders[5].replace(b",general,", b",general" + b"x" * 200_000 + b",", 1)
+    (batch / "orders.csv").write_bytes(b"\n".join(orders))
+    run = ingest(crmguard_home)
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+    summary = reconciliation(crmguard_home)["summary"]
+    failed = {r["source"] for r in summary["refused"]}
+    loaded = {r["source"] for r in reconciliation(crmguard_home)["files"]}
+    assert failed | loaded == set(KEY_SHAPES) and not failed & loaded
+    assert run.returncode == (1 if failed else 0)
+    for r in summary["refused"]:
+        assert f"REFUSED: {batch / r['file']}" in run.stdout and "\n" not in r["reason"]
+    sound(crmguard_home, batch, run, refused=failed)
