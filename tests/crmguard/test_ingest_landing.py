@@ -9,15 +9,19 @@ import random
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from crmguard.batch_date import BatchDateError, batch_date_arg, parse_batch_date
 from crmguard.ingest import LandingFileError, ingest_file
 from crmguard.ingest.batch_lock import batch_lock
 from crmguard.ingest.landing import scan_batch, sniff_binary
-from crmguard.ingest.load import staging_area, sweep_orphans
+from crmguard.ingest.load import staging_area, sweep_orphans, write_partition
 from crmguard.paths import layout
 from crmguard.pipeline import DataError, resolve_batch
 
@@ -135,3 +139,72 @@ def test_batch_lock_shared_holders_exclude_an_exclusive_one(crmguard_home: Path)
     assert done.returncode == 0, done.stdout + done.stderr
     with pytest.raises(BatchDateError), batch_lock("../x"):
         pass  # a lock file is never named from an unchecked date
+
+
+def test_ingest_file_waits_for_a_cli_ingest_of_the_batch(crmguard_home: Path) -> None:
+    (_day(crmguard_home) / "consents.csv").write_text("consent_id,customer_id\nK1,C1\n")
+    code = (
+        "import time; from crmguard.ingest.batch_lock import batch_lock\n"
+        f"with batch_lock('{BATCH}'):\n    print('held', flush=True); time.sleep(2)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    result = ingest_file(str(crmguard_home / "landing"), BATCH, "consents.csv")
+    waited = time.monotonic() - started
+    assert holder.wait() == 0
+    assert waited >= 1.0 and result["rows_loaded"] == 1  # ran after the holder, not beside it
+
+
+def test_partition_swap_never_shows_two_copies_or_none(crmguard_home: Path) -> None:
+    target = layout().raw_partition("consents", BATCH)
+    small, large = pa.table({"k": list(range(10))}), pa.table({"k": list(range(1000))})
+    write_partition(small, target)
+    glob = str(target.parent / "*" / "*.parquet")
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    errors: list[str] = []
+
+    def read() -> None:
+        con = duckdb.connect()
+        while not stop.is_set():
+            try:
+                seen.add(con.execute("select count(*) from read_parquet(?)", [glob]).fetchone()[0])
+            except duckdb.Error as exc:  # e.g. "no files found" between two renames
+                errors.append(str(exc).splitlines()[0])
+        con.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for i in range(30):
+        write_partition(large if i % 2 == 0 else small, target)
+    stop.set()
+    reader.join()
+    assert errors == [] and seen <= {10, 1000} and seen
+    assert sorted(p.name for p in target.iterdir()) == ["part-0.parquet"]
+    assert list(layout().staging.iterdir()) == []
+
+
+def test_replacing_a_partition_never_moves_it_away(
+    crmguard_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old partition is exchanged with the new one in one step: there is no moment at which
+    the target is renamed away and a reader finds no partition (or a retry writes a second)."""
+    from crmguard.ingest import load
+
+    target = layout().raw_partition("consents", BATCH)
+    write_partition(pa.table({"k": [1]}), target)
+    renamed_from: list[str] = []
+    real = os.rename
+
+    def spy(src, dst, *a, **kw):
+        renamed_from.append(str(src))
+        return real(src, dst, *a, **kw)
+
+    monkeypatch.setattr(load.os, "rename", spy)
+    write_partition(pa.table({"k": [2, 3]}), target)
+    assert str(target) not in renamed_from
+    con = duckdb.connect()
+    rows = con.execute("select k from read_parquet(?)", [str(target / "*.parquet")]).fetchall()
+    assert rows == [(2,), (3,)]
