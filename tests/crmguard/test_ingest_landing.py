@@ -208,3 +208,42 @@ def test_replacing_a_partition_never_moves_it_away(
     con = duckdb.connect()
     rows = con.execute("select k from read_parquet(?)", [str(target / "*.parquet")]).fetchall()
     assert rows == [(2,), (3,)]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ingest", "--landing", "x"],
+        ["run"],
+        ["demo"],
+        ["classify"],
+        ["protect"],
+        ["keys", "rotate"],
+        ["validate"],
+        ["publish"],
+        ["report"],
+        ["evidence"],
+        ["dbt-meta"],
+    ],
+    ids=lambda argv: "-".join(argv[:2]),
+)
+def test_every_batch_date_option_uses_the_parser(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crmguard.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--batch-date", "../../etc"])
+    assert exit_.value.code == 2
+    errors = [ln for ln in capsys.readouterr().err.splitlines() if "error:" in ln]
+    assert len(errors) == 1 and "batch date '../../etc' is not YYYY-MM-DD" in errors[0], errors
+
+
+def test_generate_refuses_a_non_canonical_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crmguard.cli import main
+
+    assert main(["generate", "--out", str(tmp_path), "--batch-date", "20261120"]) == 2
+    assert "batch date '20261120' is not YYYY-MM-DD" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
