@@ -61,7 +61,7 @@ class SourceFile:
     source: str
     file: str  # name in the batch folder
     format: str
-    path: Path  # resolved, inside the landing root
+    path: Path  # as found in the batch folder (checked: it resolves inside the landing root)
 
     def as_dict(self) -> dict:
         return {"source": self.source, "file": self.file, "format": self.format}
@@ -148,6 +148,18 @@ def sniff_binary(head: bytes) -> str | None:
     return None
 
 
+def _escaping_link(path: Path, root: Path) -> str | None:
+    if not path.is_symlink():
+        return None
+    try:
+        resolved = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None  # a dangling link that names no source reads nothing
+    if resolved.is_relative_to(root):
+        return None
+    return f"symbolic link resolving outside the landing root {root}; not followed"
+
+
 def check_file(path: Path, root: Path) -> str | None:
     """Why ``path`` may not be read (link leaving ``root``, not a regular file, binary), or None."""
     try:
@@ -181,7 +193,8 @@ def scan_batch(landing: str | Path, batch_date: str) -> BatchFolder:
     candidates: dict[str, list[SourceFile]] = {}
     for path in sorted(folder.iterdir()):
         source, fmt, misnamed = _source_of(path.name, sources)
-        problem = check_file(path, root) if (source or path.is_symlink()) else None
+        # a non-source is never read, but a link of it leaving the root is worth saying
+        problem = check_file(path, root) if source else _escaping_link(path, root)
         if problem or misnamed:
             scan.refused.append(RefusedFile(path.name, source, problem or misnamed or ""))
         elif source and fmt:

@@ -84,7 +84,10 @@ def test_links_fifos_and_escaping_folders(crmguard_home: Path, tmp_path: Path) -
     outside = tmp_path / "elsewhere.csv"
     outside.write_text("x\n")
     (day / "notes.txt").symlink_to(outside)  # not a source, still a link leaving the root
+    (day / "extract.zip").write_bytes(b"PK\x03\x04")  # not a source and not read: skipped
+    (day / "latest.zip").symlink_to(day / "extract.zip")
     scan = scan_batch(str(crmguard_home / "landing"), BATCH)
+    assert scan.skipped == ["extract.zip", "latest.zip"]
     assert [f.file for f in scan.files] == ["consents.csv", "orders.csv"]
     reasons = {r.file: r.reason for r in scan.refused}
     assert reasons["reviews.jsonl"] == "broken or looping symbolic link"
