@@ -32,6 +32,7 @@ class BatchLocked(RuntimeError):
 
 
 def lock_path(batch_date: str) -> Path:
+    ensure_private_dir(layout().ingest_reports)  # whoever takes the lock first, umask or not
     folder = ensure_private_dir(layout().ingest_reports / "locks")
     return folder / f"{canonical_batch_date(batch_date)}.lock"
 

@@ -222,17 +222,27 @@ def test_killed_ingest_then_rerun(crmguard_home: Path, batch: Path) -> None:
     assert reconciliation(crmguard_home)["summary"]["complete"] is True
 
 
-def test_concurrent_ingests_serialised(crmguard_home: Path, batch: Path) -> None:
-    procs = [ingest(crmguard_home, wait=False) for _ in range(2)]
-    runs = [subprocess.CompletedProcess(p.args, 0, *p.communicate(timeout=120)) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], [r.stderr[-800:] for r in runs]
-    for run in runs:
-        sound(crmguard_home, batch, run)
-    # started together, so one of them found the batch locked and waited for the other
-    waited = [i for i, r in enumerate(runs) if "waiting for the ingest (pid" in r.stderr]
-    assert len(waited) == 1, [r.stderr[-800:] for r in runs]
-    other = procs[1 - waited[0]].pid
-    assert f"waiting for the ingest (pid {other})" in runs[waited[0]].stderr
+def test_concurrent_ingests_serialised(crmguard_home: Path, batch: Path, tmp_path: Path) -> None:
+    logs = [tmp_path / f"ingest-{i}.err" for i in range(2)]
+    env = {**os.environ, "CRMGUARD_HOME": str(crmguard_home)}
+    cmd = [sys.executable, "-m", "crmguard.cli", "ingest", "--landing"]
+    cmd += [str(crmguard_home / "landing"), "--batch-date", BATCH]
+    with batch_lock(BATCH):  # both start while the batch is taken, whatever the machine's load
+        procs = [
+            subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
+            for log in logs
+        ]
+        deadline = time.monotonic() + 90
+        while not all("waiting for the ingest" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, [log.read_text()[-500:] for log in logs]
+            assert all(p.poll() is None for p in procs), "an ingest ran beside the lock holder"
+            time.sleep(0.1)
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    errs = [log.read_text() for log in logs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-800:] for e in errs]
+    for out, err in zip(outs, errs, strict=True):
+        assert f"waiting for the ingest (pid {os.getpid()})" in err
+        sound(crmguard_home, batch, subprocess.CompletedProcess(cmd, 0, out, err))
 
 
 def test_second_ingest_refused_when_told_not_to_wait(crmguard_home: Path, batch: Path) -> None:
