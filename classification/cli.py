@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from crmguard.batch_date import batch_date_arg
+
 
 def _run(args: argparse.Namespace) -> int:
     from classification.catalog import classify_batch, classify_paths, write_catalog
@@ -40,5 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", help="Parquet or CSV files, or folders of Parquet parts")
     p.add_argument("--policy", default="seed", help="policy profile (config/policies/<name>.yaml)")
     p.add_argument("--out", help="catalog JSON to write (default: print)")
-    p.add_argument("--batch-date", help="classify the raw lake partitions of this batch instead")
+    p.add_argument(
+        "--batch-date",
+        type=batch_date_arg,
+        help="classify the raw lake partitions of this batch instead",
+    )
     p.set_defaults(func=_run)

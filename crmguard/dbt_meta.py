@@ -20,6 +20,7 @@ from typing import Any, Literal
 import duckdb
 import yaml
 
+from crmguard.batch_date import batch_date_arg
 from crmguard.config import (
     Strict,
     compliance_rules,
@@ -133,10 +134,12 @@ def staged_sources(project_dir: Path, layer: Layer) -> list[str]:
 
 def _external_location(layer: Layer) -> str:
     # `{name}` is filled in by dbt-duckdb per table; the batch filter lives in the staging model
-    # so that DuckDB prunes partitions on the hive column.
+    # so that DuckDB prunes partitions on the hive column. A quote in CRMGUARD_HOME is doubled so
+    # that the home stays one SQL string literal.
+    home = """{{ env_var("CRMGUARD_HOME") | replace("'", "''") }}"""
     return (
-        'read_parquet(\'{{ env_var("CRMGUARD_HOME") }}/lake/' + layer + "/{name}/batch_date=*/"
-        "*.parquet', hive_partitioning=true, union_by_name=true)"
+        f"read_parquet('{home}/lake/{layer}/{{name}}/batch_date=*/*.parquet', "
+        "hive_partitioning=true, union_by_name=true)"
     )
 
 
@@ -507,5 +510,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dbt-meta",
         help="prepare a dbt build: owner-only warehouse files, staging YAML and seeds regenerated",
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.set_defaults(func=_run)

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+from crmguard.batch_date import batch_date_arg
 from crmguard.demo_data.manifest import MANIFEST_NAME
 from crmguard.paths import layout
 
@@ -131,5 +132,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="generate demo CRM exports and run the full DAG on them")
     p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--batch-date", default=None)
+    p.add_argument("--batch-date", type=batch_date_arg, default=None)
     p.set_defaults(func=lambda a: run_demo(a.customers, a.seed, a.batch_date))

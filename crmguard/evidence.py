@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from crmguard.batch_date import batch_date_arg
 from crmguard.governance_log import TABLES, ensure_tables
 from crmguard.paths import SHARED_DIR_MODE, SHARED_FILE_MODE, ensure_dir, layout
 from crmguard.warehouse import connect
@@ -162,7 +163,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evidence", help="write a batch's evidence zip (SHA-256 manifest) or verify one"
     )
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--batch-date", help="YYYY-MM-DD: write the evidence zip of this batch")
+    what.add_argument(
+        "--batch-date", type=batch_date_arg, help="YYYY-MM-DD: write the evidence zip of this batch"
+    )
     what.add_argument(
         "--verify", metavar="ZIP", help="check every file of ZIP against its manifest"
     )

@@ -89,6 +89,12 @@ class Layout:
         return self.catalog_dir / "catalog.json"
 
     @property
+    def staging(self) -> Path:
+        """Half-written partitions and engine scratch, outside every zone's glob; renamed into
+        place when complete, swept when a killed run left them behind."""
+        return self.lake / ".staging"
+
+    @property
     def ingest_reports(self) -> Path:
         """Per-batch ingestion results (reconciliation, decode decisions), JSON, engineers only."""
         return self.lake / "ingest"

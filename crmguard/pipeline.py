@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import os
 import re
@@ -20,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from crmguard.batch_date import BatchDateError, batch_date_arg, canonical_batch_date
 from crmguard.paths import ensure_private_dir, layout, owner_only_umask
 from crmguard.warehouse import DUCKDB_WRITER_POOL
 
@@ -36,9 +36,9 @@ def resolve_batch(params: dict, ds: str | None) -> dict:
     if not batch_date:
         raise DataError("no batch date: pass params.batch_date or run with a logical date")
     try:
-        dt.date.fromisoformat(batch_date)
-    except ValueError as exc:
-        raise DataError(f"batch_date {batch_date!r} is not YYYY-MM-DD") from exc
+        batch_date = canonical_batch_date(batch_date)
+    except BatchDateError as exc:
+        raise DataError(str(exc)) from None
     landing = Path(params.get("landing") or layout().landing).expanduser().resolve()
     folder = landing / batch_date
     if not folder.is_dir():
@@ -200,5 +200,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the crm_governance DAG on a landing folder (airflow dags test, local SQLite)",
     )
     p.add_argument("--landing", type=Path, default=None, help="landing root (default: landing/)")
-    p.add_argument("--batch-date", required=True, help="batch date YYYY-MM-DD")
+    p.add_argument("--batch-date", type=batch_date_arg, required=True, help="batch date YYYY-MM-DD")
     p.set_defaults(func=lambda a: run_dag(a.landing or layout().landing, a.batch_date))

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 from crmguard import governance_log
+from crmguard.batch_date import batch_date_arg
 from crmguard.config import config_path, file_sha256
 from crmguard.paths import (
     PRIVATE_FILE_MODE,
@@ -28,7 +29,7 @@ from crmguard.paths import (
     ensure_dir,
     layout,
 )
-from crmguard.warehouse import connect
+from crmguard.warehouse import connect, sql_string
 
 # analysts open the published marts read-only; nothing in it is above their clearance
 ANALYST_FILE_MODE = 0o644
@@ -104,7 +105,7 @@ def _copy_schema(build: Path, schema: str, target: Path, mode: int) -> list[str]
                 [schema],
             ).fetchall()
         ]
-        con.execute(f"attach '{tmp}' as published")
+        con.execute(f"attach {sql_string(tmp)} as published")
         try:
             for table in tables:
                 # views of the build become tables: a published file stands alone; tables go
@@ -223,6 +224,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "publish",
         help="validate the batch's dbt build, then publish marts.duckdb / restricted.duckdb",
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.add_argument("--run-id", default=None, help="governance run id (default cli-<uuid>)")
     parser.set_defaults(func=_run)

@@ -38,3 +38,10 @@ def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.Duck
     os.chmod(db, PRIVATE_FILE_MODE)
     con.execute("create schema if not exists governance")
     return con
+
+
+def sql_string(value: object) -> str:
+    """``value`` as a SQL string literal (quotes doubled), for the few statements DuckDB does not
+    take bind parameters in (ATTACH, table functions inside a relation string). A data root
+    such as ``/srv/o'brien`` must read as a path, never end the literal."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -52,10 +52,12 @@ def crm_governance():
 
         return resolve(params or {}, ds)
 
-    @task
+    @task(pool=DUCKDB_WRITER_POOL)  # forgets the batch's earlier reconciliation first
     def discover(batch: dict) -> list[str]:
         from crmguard.ingest import discover_batch
+        from crmguard.ingest.reconcile import invalidate_batch
 
+        invalidate_batch(batch["batch_date"])
         return [f["file"] for f in discover_batch(batch["landing"], batch["batch_date"])]
 
     @task(max_active_tis_per_dagrun=2)
@@ -69,10 +71,16 @@ def crm_governance():
     @task(pool=DUCKDB_WRITER_POOL)
     def reconcile(batch: dict, results: list[dict]) -> dict:
         from crmguard.ingest import record_batch
-        from crmguard.pipeline import fail_on_data_error
+        from crmguard.ingest.landing import scan_batch
+        from crmguard.pipeline import DataError, fail_on_data_error
 
         with fail_on_data_error():
-            return record_batch(batch["batch_date"], list(results))
+            scan = scan_batch(batch["landing"], batch["batch_date"])
+            refused = [r.as_dict() for r in scan.refused]
+            summary = record_batch(batch["batch_date"], list(results), refused)
+            if not summary["complete"]:  # recorded first, then fail closed
+                raise DataError("; ".join(scan.problems()) or "batch incomplete")
+            return summary
 
     @task(pool=DUCKDB_WRITER_POOL)
     def classify(batch: dict, ingested: dict) -> dict:

@@ -20,6 +20,7 @@ from classification.policy import UNCLASSIFIED
 from crmguard.config import compliance_rules, organisation
 from crmguard.dbt_meta import consent_channels
 from crmguard.paths import layout
+from crmguard.warehouse import sql_string
 from expectations.suites.protected_vault import VaultColumn
 
 
@@ -58,7 +59,7 @@ def batch_end_sql(batch_date: str) -> str:
     """The instant the batch date ends in the business time zone (midnight after it)."""
     tz = organisation().timezone
     day = dt.date.fromisoformat(batch_date) + dt.timedelta(days=1)
-    return f"timezone('{tz}', timestamp '{day.isoformat()} 00:00:00')"
+    return f"timezone({sql_string(tz)}, timestamp '{day.isoformat()} 00:00:00')"
 
 
 # -- analyst marts ------------------------------------------------------------------------------
@@ -112,11 +113,22 @@ def ingestion_frame(con: duckdb.DuckDBPyConnection, batch_date: str) -> pd.DataF
             [dt.date.fromisoformat(batch_date)],
         ).fetchall():
             recon[source] = (file, counted, loaded, quarantined)
+    if relation_exists(con, "governance", "ingest_refusals"):  # a refused file fails closed too
+        expected |= {
+            source
+            for (source,) in con.execute(
+                "select source from governance.ingest_refusals"
+                " where batch_date = ? and source is not null",
+                [dt.date.fromisoformat(batch_date)],
+            ).fetchall()
+        }
     rows = []
     for source in sorted(expected | set(recon)):
         raw = partition_glob("raw", source, batch_date)
         raw_rows = (
-            con.execute(f"select count(*) from read_parquet('{raw}')").fetchone()[0] if raw else 0
+            con.execute(f"select count(*) from read_parquet({sql_string(raw)})").fetchone()[0]
+            if raw
+            else 0
         )
         if source in recon:
             file, counted, loaded, quarantined = recon[source]
@@ -238,14 +250,15 @@ def audience_frame(con: duckdb.DuckDBPyConnection, batch_date: str) -> pd.DataFr
     """Each audience row with whether a protected consent backs it at the batch end."""
     consents = partition_glob("protected", "consents", batch_date)
     purposes = ", ".join(
-        f"('{channel}', '{purpose}')" for channel, purpose in consent_channels().channels.items()
+        f"({sql_string(channel)}, {sql_string(purpose)})"
+        for channel, purpose in consent_channels().channels.items()
     )
     valid = "false"
     join = ""
     if consents:
         end = batch_end_sql(batch_date)
         join = f"""
-        left join read_parquet('{consents}') as consents
+        left join read_parquet({sql_string(consents)}) as consents
             on audience.consent_id = consents.consent_id
             and audience.customer_token = consents.customer_token
         left join (values {purposes}) as channel_purposes(channel, purpose)
@@ -359,8 +372,8 @@ def retention_coverage_frame(con: duckdb.DuckDBPyConnection, batch_date: str) ->
         oldest = None
         if path:
             oldest = con.execute(
-                f"select min(cast(timezone('{org.timezone}', {dated[source]}) as date))"
-                f" from read_parquet('{path}')"
+                f"select min(cast(timezone({sql_string(org.timezone)}, {dated[source]}) as date))"
+                f" from read_parquet({sql_string(path)})"
             ).fetchone()[0]
         reach = oldest if oldest is not None else day
         row[f"{source}_days_missing"] = max(0, (reach - start).days)
@@ -401,7 +414,10 @@ def closed_customers_frame(
         }
     )
     present = {
-        r[0] for r in con.execute(f"describe select * from read_parquet('{customers}')").fetchall()
+        r[0]
+        for r in con.execute(
+            f"describe select * from read_parquet({sql_string(customers)})"
+        ).fetchall()
     }
     personal = [c for c in personal if c in present]
     holds = " or ".join(f'"{c}" is not null' for c in personal) or "false"
@@ -412,15 +428,15 @@ def closed_customers_frame(
     orders = partition_glob("protected", "orders", batch_date)
     if orders:
         legal.append(
-            f"""select customer_token from read_parquet('{orders}')
-            where cast(timezone('{tz}', coalesce(delivered_at, ordered_at)) as date)
+            f"""select customer_token from read_parquet({sql_string(orders)})
+            where cast(timezone({sql_string(tz)}, coalesce(delivered_at, ordered_at)) as date)
                 + to_years({rules.parameters.mkt_04.order_retention_years}) > {day}"""
         )
     contracts = partition_glob("protected", "contracts", batch_date)
     if contracts:
         legal.append(
-            f"""select customer_token from read_parquet('{contracts}')
-            where cast(timezone('{tz}', signed_at) as date)
+            f"""select customer_token from read_parquet({sql_string(contracts)})
+            where cast(timezone({sql_string(tz)}, signed_at) as date)
                 + to_years({rules.parameters.con_03.retention_years}) > {day}"""
         )
     legal_sql = " union ".join(legal) or "select null::varchar as customer_token where false"
@@ -430,8 +446,8 @@ def closed_customers_frame(
         with closed_holding_personal_data as (
             select
                 customer_token,
-                {day} - cast(timezone('{tz}', closed_at) as date) as days_closed,
-            from read_parquet('{customers}')
+                {day} - cast(timezone({sql_string(tz)}, closed_at) as date) as days_closed,
+            from read_parquet({sql_string(customers)})
             where status = 'closed' and closed_at is not null and ({holds})
         ),
 
@@ -455,13 +471,13 @@ def localisation_frame(
     """One row of counts: offshore records per source; over-threshold cross-border exposure."""
     from expectations.suites.localisation import STORED_SOURCES
 
-    regions = ", ".join(f"'{r}'" for r in organisation().mainland_regions)
+    regions = ", ".join(sql_string(r) for r in organisation().mainland_regions)
     row: dict[str, int] = {}
     for source in STORED_SOURCES:
         path = partition_glob("protected", source, batch_date)
         row[f"{source}_offshore_records"] = (
             con.execute(
-                f"select count(*) from read_parquet('{path}')"
+                f"select count(*) from read_parquet({sql_string(path)})"
                 f" where storage_region is not null and storage_region not in ({regions})"
             ).fetchone()[0]
             if path
@@ -505,9 +521,9 @@ def vault_columns(catalog: dict, batch_date: str) -> dict[str, tuple[Path, list[
             continue
         manifest = _protected_manifest(source, batch_date).get("columns", {})
         present = set(
-            duckdb.sql(f"describe select * from read_parquet('{folder / '*.parquet'}')").df()[
-                "column_name"
-            ]
+            duckdb.sql(
+                f"describe select * from read_parquet({sql_string(folder / '*.parquet')})"
+            ).df()["column_name"]
         )
         checks: list[VaultColumn] = []
         for column, entry in sorted(vaulted.items()):

@@ -26,9 +26,10 @@ from great_expectations.core.run_identifier import RunIdentifier
 from classification.catalog import read_catalog
 from classification.policy import load_policy
 from crmguard import governance_log
+from crmguard.batch_date import batch_date_arg
 from crmguard.config import compliance_rules, ingestion_policy, organisation
 from crmguard.paths import SHARED_DIR_MODE, ensure_dir, layout, share_tree
-from crmguard.warehouse import connect
+from crmguard.warehouse import connect, sql_string
 from expectations import frames
 from expectations.context import checkpoint_for, data_docs_dir, get_context
 from expectations.suites import (
@@ -262,7 +263,7 @@ def validate_build(batch_date: str, run_id: str) -> dict:
     runner = _Runner(run_id)
     con = connect()
     try:
-        con.execute(f"set timezone = '{organisation().timezone}'")
+        con.execute(f"set timezone = {sql_string(organisation().timezone)}")
         _check_build(con)
         fingerprint = build_fingerprint(con)
         # blocking: the platform's guarantees
@@ -361,6 +362,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="validate the dbt build of a batch with the GX suites (blocking and warning)",
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.add_argument("--run-id", default=None, help="governance run id (default cli-<uuid>)")
     parser.set_defaults(func=_run)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from crmguard.batch_date import canonical_batch_date
 from crmguard.demo_data.generator import DEFAULT_BATCH_DATE, generate
 from crmguard.paths import layout
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             out,
             customers=args.customers,
             seed=args.seed,
-            batch_date=args.batch_date,
+            batch_date=canonical_batch_date(args.batch_date),
             violations=args.violations,
             progress=lambda line: print(f"[generate] {line}", file=sys.stderr, flush=True),
         )

@@ -9,32 +9,34 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from crmguard.batch_date import parse_batch_date
 from crmguard.config import SourceContract, ingestion_policy, landing_contract
 from crmguard.ingest import parse
+from crmguard.ingest.batch_lock import batch_lock
 from crmguard.ingest.decode import DecodedFile, decode_file
 from crmguard.ingest.formats import IngestFormats, ingest_formats
-from crmguard.ingest.load import QUARANTINE_SCHEMA, raw_schema, write_partition
+from crmguard.ingest.landing import LandingFileError, accepted_file, scan_batch
+from crmguard.ingest.load import (
+    QUARANTINE_SCHEMA,
+    raw_schema,
+    staging_area,
+    sweep_orphans,
+    write_partition,
+)
 from crmguard.ingest.normalise import RecordCaster, Rejection, Typed
 from crmguard.ingest.reconcile import check_file
-from crmguard.paths import ensure_private_dir, layout
+from crmguard.paths import ensure_private_dir, layout, owner_only_umask
 
 log = logging.getLogger(__name__)
 
-FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
-
 # (physical line of record start, raw record text, delivered values by canonical column)
 ParsedRecord = tuple[int, str, dict[str, str | None]]
-
-
-class LandingFileError(ValueError):
-    """A landing file cannot be ingested at all (no header, unknown source, key column missing)."""
 
 
 @dataclass
@@ -54,37 +56,19 @@ class Loaded:
     values: dict[str, Typed]
 
 
-def _sort_batch_folder(landing_root: str, batch_date: str) -> tuple[list[dict], list[str]]:
-    """(source files of the batch, other files in its folder)."""
-    folder = layout().landing_batch(batch_date, Path(landing_root))
-    if not folder.is_dir():
-        raise LandingFileError(f"{folder}: no landing folder for batch {batch_date}")
-    sources = landing_contract().sources
-    found: list[dict] = []
-    skipped: list[str] = []
-    for path in sorted(folder.iterdir()):
-        fmt = FORMATS.get(path.suffix.lower())
-        if path.is_file() and fmt and path.stem in sources:
-            found.append({"source": path.stem, "file": path.name, "format": fmt})
-        else:
-            skipped.append(path.name)
-    return found, skipped
-
-
 def discover_batch(landing_root: str, batch_date: str) -> list[dict]:
-    """Source files of one batch, one dict each; other files and missing sources are logged."""
-    found, skipped = _sort_batch_folder(landing_root, batch_date)
-    for name in skipped:
+    """Source files of one batch, one dict each; refused files and missing sources logged."""
+    scan = scan_batch(landing_root, batch_date)
+    for name in scan.skipped:
         log.info("skipped %s: not a source file of the landing contract", name)
-    missing = sorted(set(landing_contract().sources) - {f["source"] for f in found})
-    if missing:
-        log.warning("batch %s: sources missing from landing: %s", batch_date, ", ".join(missing))
-    return found
+    for line in scan.problems():
+        log.error("batch %s: %s", batch_date, line)
+    return [f.as_dict() for f in scan.files]
 
 
 def skipped_files(landing_root: str, batch_date: str) -> list[str]:
     """Files in the batch folder that are not sources (e.g. expected.json)."""
-    return _sort_batch_folder(landing_root, batch_date)[1]
+    return scan_batch(landing_root, batch_date).skipped
 
 
 def _clip(text: str, formats: IngestFormats) -> str:
@@ -111,8 +95,8 @@ def _csv_records(
     line_starts = parse.line_start_bytes(data)
     record_starts = [line_starts[s.start_line - 1] for s in spans]
     # DuckDB reads a UTF-8 copy of the decoded text (it has no GB18030 reader of its own)
-    with tempfile.TemporaryDirectory(dir=ensure_private_dir(layout().ingest_reports)) as tmp:
-        utf8_copy = Path(tmp) / "decoded.csv"
+    with staging_area() as tmp:  # plaintext scratch: swept if the run is killed
+        utf8_copy = tmp / "decoded.csv"
         utf8_copy.write_bytes(data)
         rows, rejects = parse.read_csv_duckdb(utf8_copy, len(header), dialect)
     quarantined: list[Quarantined] = []
@@ -233,17 +217,26 @@ def _resolve_duplicates(
 
 
 def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
-    """Ingest one landing file into raw and quarantine Parquet; returns its reconciliation."""
+    """Ingest one landing file into raw and quarantine Parquet; returns its reconciliation.
+
+    Holds the batch lock shared (the DAG's per-file tasks run side by side, never beside a CLI
+    ingest of the batch) and first sweeps what a killed run left in the staging area.
+    """
+    owner_only_umask()  # before any write, the lock file included
+    parse_batch_date(batch_date)
+    with batch_lock(batch_date, exclusive=False):
+        for leftover in sweep_orphans():
+            log.warning("removed %s, left by a killed ingest", leftover)
+        return _ingest_accepted_file(landing_root, batch_date, file)
+
+
+def _ingest_accepted_file(landing_root: str, batch_date: str, file: str) -> dict:
     started = time.monotonic()
-    day = _date(batch_date)
-    path = Path(file)
-    if not path.is_absolute():
-        path = layout().landing_batch(batch_date, Path(landing_root)) / file
-    fmt = FORMATS.get(path.suffix.lower())
+    owner_only_umask()  # before any write: raw, quarantine and engine scratch files owner-only
+    day = parse_batch_date(batch_date)
+    accepted = accepted_file(landing_root, batch_date, file)
+    path, fmt, source = accepted.path, accepted.format, accepted.source
     contract_all = landing_contract()
-    source = path.stem
-    if fmt is None or source not in contract_all.sources:
-        raise LandingFileError(f"{path}: not a source file of the landing contract")
     contract = contract_all.sources[source]
     policy, formats = ingestion_policy(), ingest_formats()
     data = path.read_bytes()
@@ -258,6 +251,9 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
         counted, names, records, quarantined = _jsonl_records(data, decoded, contract, formats)
     if fmt == "csv" and contract.key not in names:
         raise LandingFileError(f"{path}: line 1: key column {contract.key!r} missing from header")
+    absent = [n for n, c in contract.columns.items() if c.required and n not in names]
+    if fmt == "csv" and absent:  # every row would be quarantined for it: refuse the file
+        raise LandingFileError(f"{path}: line 1: required columns missing from header: {absent}")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise LandingFileError(f"{path}: line 1: columns given twice (after aliases): {duplicated}")
@@ -388,10 +384,3 @@ def _key_text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def _date(batch_date: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(batch_date)
-    except ValueError as exc:
-        raise LandingFileError(f"batch_date {batch_date!r} is not YYYY-MM-DD") from exc

@@ -1,9 +1,19 @@
-"""Write typed records and quarantined rows as Parquet partitions, atomically, with DuckDB."""
+"""Write typed records and quarantined rows as Parquet partitions, atomically, with DuckDB.
+
+Also owns the staging area where partitions are built and the sweep of what killed runs left.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
 import shutil
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -11,7 +21,7 @@ import pyarrow as pa
 
 from crmguard.config import SourceContract
 from crmguard.ingest.formats import IngestFormats
-from crmguard.paths import ensure_private_dir
+from crmguard.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensure_private_dir, layout
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -49,30 +59,117 @@ def raw_schema(
 
 
 def write_partition(table: pa.Table, target: Path) -> Path:
-    """Replace ``target`` with one Parquet file holding ``table``.
+    """Replace ``target`` with one Parquet file holding ``table``, atomically.
 
-    Written into a sibling temporary folder, then swapped in by rename, so a reader never sees a
-    half-written partition and a re-run replaces the batch instead of adding to it.
+    The partition is written complete under ``lake/.staging/`` (outside every zone's glob, so a
+    reader of ``raw/<source>/*/*.parquet`` never sees a half-written or second copy), then
+    swapped in with one rename: a reader sees the old partition or the new one, never both and
+    never a mix. A run killed at any point leaves only a staging folder, swept next time.
     """
-    parent = ensure_private_dir(target.parent)
-    tag = uuid.uuid4().hex[:8]
-    staging = ensure_private_dir(parent / f".{target.name}.tmp-{tag}")
-    try:
+    with staging_area() as scratch:
+        built = ensure_private_dir(scratch / "partition")
+        part = built / "part-0.parquet"
         con = duckdb.connect()
         try:
             con.register("partition_rows", table)
-            con.execute(
-                f"copy partition_rows to '{staging / 'part-0.parquet'}' "
-                "(format parquet, compression zstd)"
-            )
+            con.execute("copy partition_rows to ? (format parquet, compression zstd)", [str(part)])
         finally:
             con.close()
-        retired = parent / f".{target.name}.old-{tag}"
+        os.chmod(part, PRIVATE_FILE_MODE)
+        ensure_private_dir(target.parent)
         if target.exists():
-            target.rename(retired)
-        staging.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            _exchange(built, target)  # the old partition is now in scratch, removed with it
+        else:
+            os.rename(built, target)
     return ensure_private_dir(target)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders atomically (Linux renameat2 RENAME_EXCHANGE), else in two renames."""
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(err, os.strerror(err), str(b))
+    # no atomic exchange on this filesystem: a reader may briefly find no partition, never two
+    retired = a.with_name(a.name + ".retired")
+    os.rename(b, retired)
+    os.rename(a, b)
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_OWNER_LOCK = ".owner.lock"
+# a staging folder still being set up (no lock yet) is left alone this long
+_SETUP_GRACE_S = 600
+
+
+@contextlib.contextmanager
+def staging_area() -> Iterator[Path]:
+    """A private scratch folder under ``lake/.staging/``, removed on exit.
+
+    Its owner holds an ``flock`` on a file inside for as long as it lives; the kernel drops the
+    lock when the process dies however it dies, so :func:`sweep_orphans` can tell a killed run's
+    leftovers from a live run's work. Plaintext scratch (e.g. a UTF-8 copy of a GB18030 export)
+    belongs here too, never next to the data.
+    """
+    root = ensure_private_dir(layout().staging)
+    tag = uuid.uuid4().hex
+    setup = root / f"setup-{tag}"
+    setup.mkdir(mode=PRIVATE_DIR_MODE)
+    fd = os.open(setup / _OWNER_LOCK, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        folder = root / tag
+        os.rename(setup, folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        shutil.rmtree(setup, ignore_errors=True)
+        os.close(fd)
+
+
+def sweep_orphans() -> list[str]:
+    """Remove what killed runs left behind: unlocked staging folders, and the hidden
+    ``.<partition>.tmp-*`` / ``.old-*`` siblings earlier versions wrote inside the zones."""
+    lay = layout()
+    removed: list[str] = []
+    if lay.staging.is_dir():
+        for folder in lay.staging.iterdir():
+            if _orphaned(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(str(folder))
+    for zone in (lay.raw, lay.quarantine):
+        if not zone.is_dir():
+            continue
+        for source in zone.iterdir():
+            if not source.is_dir():
+                continue
+            for leftover in [*source.glob(".*.tmp-*"), *source.glob(".*.old-*")]:
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed.append(str(leftover))
+    return removed
+
+
+def _orphaned(folder: Path) -> bool:
+    if not folder.is_dir() or folder.is_symlink():
+        folder.unlink(missing_ok=True)
+        return False
+    if folder.name.startswith("setup-") and time.time() - folder.stat().st_mtime < _SETUP_GRACE_S:
+        return False  # an owner between mkdir and taking its lock
+    try:
+        fd = os.open(folder / _OWNER_LOCK, os.O_RDWR)
+    except FileNotFoundError:  # killed before its lock existed, or still being set up
+        return time.time() - folder.stat().st_mtime > _SETUP_GRACE_S
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # its owner is alive
+    finally:
+        os.close(fd)
+    return True

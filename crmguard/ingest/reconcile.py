@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from pathlib import Path
 
+from crmguard.batch_date import canonical_batch_date, parse_batch_date
 from crmguard.config import landing_contract
 from crmguard.paths import PRIVATE_FILE_MODE, ensure_private_dir, layout
 from crmguard.warehouse import connect
@@ -38,6 +40,8 @@ def check_file(result: dict) -> None:
         raise ReconciliationError([result])
 
 
+_JSON = "reconciliation.json"
+
 _TABLE = """
 create table if not exists governance.reconciliation (
     batch_date date not null,
@@ -60,9 +64,47 @@ create table if not exists governance.reconciliation (
 """
 
 
-def record_batch(batch_date: str, results: list[dict]) -> dict:
-    """Write the batch's reconciliation (warehouse + JSON), replacing earlier runs of it."""
-    day = dt.date.fromisoformat(batch_date)
+_REFUSALS = """
+create table if not exists governance.ingest_refusals (
+    batch_date date not null,
+    source varchar,
+    file varchar,
+    reason varchar not null,
+    recorded_at timestamptz,
+)
+"""
+
+
+def reconciliation_json(batch_date: str) -> Path:
+    return layout().ingest_reports / f"batch_date={canonical_batch_date(batch_date)}" / _JSON
+
+
+def invalidate_batch(batch_date: str) -> None:
+    """Forget an earlier run's reconciliation of the batch before a new run writes anything.
+
+    A run that then fails half-way leaves no reconciliation at all (the ingestion expectations
+    fail closed on that) instead of the earlier one standing as if it described this run.
+    """
+    day = parse_batch_date(batch_date)
+    reconciliation_json(batch_date).unlink(missing_ok=True)
+    if not layout().warehouse_db.exists():
+        return
+    con = connect()
+    try:
+        con.execute(_TABLE)
+        con.execute("delete from governance.reconciliation where batch_date = ?", [day])
+    finally:
+        con.close()
+
+
+def record_batch(batch_date: str, results: list[dict], refused: list[dict] | None = None) -> dict:
+    """Write the batch's reconciliation (warehouse + JSON), replacing earlier runs of it.
+
+    ``refused``: files that were not ingested at all ({source, file, reason}); with the contract
+    sources that delivered no file they make the batch incomplete (``summary["complete"]``).
+    """
+    day = parse_batch_date(batch_date)
+    refused = sorted(refused or [], key=lambda r: (r.get("file") or "", r["reason"]))
     results = sorted(results, key=lambda r: r["file"])
     now = dt.datetime.now(dt.UTC)
     con = connect()
@@ -93,10 +135,18 @@ def record_batch(batch_date: str, results: list[dict]) -> dict:
                     now,
                 ],
             )
+        con.execute(_REFUSALS)
+        con.execute("delete from governance.ingest_refusals where batch_date = ?", [day])
+        for r in refused:
+            con.execute(
+                "insert into governance.ingest_refusals values (?, ?, ?, ?, ?)",
+                [day, r.get("source"), r.get("file"), r["reason"], now],
+            )
         con.execute("commit")
     finally:
         con.close()
-    present = {r["source"] for r in results}
+    present = {r["source"] for r in results} | {r["source"] for r in refused if r.get("source")}
+    failures = [r for r in results if difference(r) != 0]
     summary = {
         "batch_date": batch_date,
         "files": len(results),
@@ -107,17 +157,18 @@ def record_batch(batch_date: str, results: list[dict]) -> dict:
             r["source"]: r["unknown_columns"] for r in results if r["unknown_columns"]
         },
         "missing_sources": sorted(set(landing_contract().sources) - present),
+        "refused": refused,
     }
-    folder = ensure_private_dir(layout().ingest_reports / f"batch_date={batch_date}")
-    report = folder / "reconciliation.json"
-    tmp = folder / ".reconciliation.json.tmp"
+    summary["complete"] = not (summary["missing_sources"] or refused or failures)
+    report = reconciliation_json(batch_date)
+    folder = ensure_private_dir(report.parent)
+    tmp = folder / f".{_JSON}.tmp"
     tmp.write_text(
         json.dumps({"summary": summary, "files": results}, ensure_ascii=False, indent=2),
         encoding="utf-8",
     )
     os.chmod(tmp, PRIVATE_FILE_MODE)
     tmp.replace(report)
-    failures = [r for r in results if difference(r) != 0]
     if failures:
         raise ReconciliationError(failures)
     return summary

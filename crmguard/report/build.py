@@ -9,6 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from crmguard.batch_date import batch_date_arg
 from crmguard.paths import SHARED_DIR_MODE, SHARED_FILE_MODE, ensure_dir, layout
 from crmguard.report import charts
 from crmguard.report.data import NOT_EVALUATED, gather
@@ -130,6 +131,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report", help="write reports/compliance_report.html from the governance run records"
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.add_argument("--run-id", default=None, help="governance run id (default: the latest)")
     parser.set_defaults(func=_run)

@@ -20,7 +20,7 @@ import duckdb
 from crmguard.config import compliance_rules, organisation
 from crmguard.governance_log import ensure_tables
 from crmguard.paths import layout
-from crmguard.warehouse import connect
+from crmguard.warehouse import connect, sql_string
 
 SAMPLE_FINDINGS = 5
 NOT_EVALUATED = "not_evaluated"
@@ -38,7 +38,7 @@ class MartReader:
     def open(cls, con: duckdb.DuckDBPyConnection, marts_db: Path) -> MartReader:
         if not marts_db.is_file():
             return cls(None)
-        con.execute(f"attach '{marts_db}' as published_marts (read_only)")
+        con.execute(f"attach {sql_string(marts_db)} as published_marts (read_only)")
         # published tables live in the file's default schema (publish.py), not in `marts`
         names = con.execute(
             "select table_name from information_schema.tables"

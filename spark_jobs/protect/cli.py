@@ -6,6 +6,8 @@ import argparse
 import json
 import subprocess
 
+from crmguard.batch_date import batch_date_arg
+
 
 def _protect(args: argparse.Namespace) -> int:
     if args.master and args.master.startswith("spark://"):
@@ -29,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "protect", help="tokenise, mask, generalise and vault one batch (Spark)"
     )
-    parser.add_argument("--batch-date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True, help="YYYY-MM-DD")
     parser.add_argument("--policy", default="seed", help="policy profile (config/policies/)")
     parser.add_argument("--master", default=None, help="local[*] (default) or spark://host:port")
     parser.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from crmguard import key_store
+from crmguard.batch_date import batch_date_arg
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -42,7 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init = sub.add_parser("init", help="create the development keyring if absent (0600)")
     init.set_defaults(func=_init)
     rotate = sub.add_parser("rotate", help="new key version; re-tokenise the given batches")
-    rotate.add_argument("--batch-date", action="append", default=[], help="repeatable")
+    rotate.add_argument(
+        "--batch-date", type=batch_date_arg, action="append", default=[], help="repeatable"
+    )
     rotate.add_argument("--policy", default="seed")
     rotate.set_defaults(func=_rotate)
     shred = sub.add_parser("shred", help="delete one customer's salt (deletion requests)")

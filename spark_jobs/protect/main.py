@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from classification.policy import load_policy
+from crmguard.batch_date import batch_date_arg
 from spark_jobs.protect import io, transforms
 from spark_jobs.protect.free_text import scrub_free_text
 from spark_jobs.protect.settings import protection_settings
@@ -222,7 +223,7 @@ def _write_outputs(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="CRM Guard protect job (spark-submit entry)")
-    parser.add_argument("--batch-date", required=True)
+    parser.add_argument("--batch-date", type=batch_date_arg, required=True)
     parser.add_argument("--policy", default="seed")
     parser.add_argument("--master", default=None, help="e.g. local[2] or spark://127.0.0.1:7077")
     parser.add_argument(

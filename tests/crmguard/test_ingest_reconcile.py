@@ -131,10 +131,12 @@ def test_cli_ingests_a_batch(crmguard_home: Path, capsys: pytest.CaptureFixture[
     args = parser.parse_args(
         ["ingest", "--landing", str(crmguard_home / "landing"), "--batch-date", BATCH]
     )
-    assert args.func(args) == 0
+    # the other twelve contract sources delivered nothing: loaded what came, then exit 1
+    assert args.func(args) == 1
     out = capsys.readouterr().out
     assert "consents.csv" in out and "skipped (not sources): expected.json" in out
-    assert "total: 1 files, counted 1, loaded 1, quarantined 0" in out
+    assert "FAILED: missing sources: campaigns, complaints," in out
+    assert "total: 1 files, counted 1, loaded 1, quarantined 0; batch INCOMPLETE" in out
 
 
 def test_jsonl_line_with_undecodable_bytes_quarantined(crmguard_home: Path) -> None:
