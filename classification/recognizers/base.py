@@ -1,9 +1,10 @@
 """Shared shape of CRM Guard's zh recognizers: Presidio PatternRecognizers with normalisation.
 
-Values are matched as delivered so that spans stay true to the text (free text is scrubbed by
-offsets); ``normalise`` folds a matched span (NFKC full-width digits, separators, ``+86``/``0086``)
-before any checksum. A span containing a mask character (``138****5678``) is a masked form: it is
-reported with ``recognition_metadata["masked"] = True`` and never checksum-validated.
+Values are matched as delivered, or NFKC-folded when folding keeps every offset, so that spans
+stay true to the text (free text is scrubbed by offsets); ``normalise`` folds a matched span
+(NFKC full-width digits, separators, ``+86``/``0086``) before any checksum. A span containing
+a mask character (``138****5678``) is a masked form: it is reported with
+``recognition_metadata["masked"] = True`` and never checksum-validated.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ MASKED_KEY = "masked"
 
 def normalise(text: str) -> str:
     """NFKC (full-width digits and letters), separators removed, China country code dropped."""
-    folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).removeprefix("tel:")
     for prefix in ("+86", "0086"):
         if folded.startswith(prefix):
             return folded[len(prefix) :]
@@ -85,9 +86,14 @@ class ChineseRecognizer(PatternRecognizer):
         nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        # NFKC before matching where it is safe: when folding keeps every character's offset
+        # (full-width digits, letters, ＋ and spaces fold one to one), spans stay true to the text
+        folded = unicodedata.normalize("NFKC", text)
+        if len(folded) != len(text):
+            folded = text
+        results = super().analyze(folded, entities, nlp_artifacts, regex_flags)
         for result in results:
-            span = text[result.start : result.end]
+            span = folded[result.start : result.end]
             masked = is_masked(span)
             if not masked:
                 result.score = self.refine_score(normalise(span), result.score)

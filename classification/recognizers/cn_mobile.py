@@ -21,7 +21,8 @@ class CnMobileRecognizer(ChineseRecognizer):
         super().__init__(settings)
 
     def patterns_for(self, settings: RecognizerSettings) -> list[tuple[str, str, float]]:
-        country = r"(?:(?:\+|＋|00)86[ -]?)?"
+        # +86 / ＋86 / 0086, bare or bracketed, optionally as an RFC 3966 tel: URI
+        country = r"(?:(?:tel:)?(?:[+＋]|00)86[ -]?|[(（](?:[+＋]|00)?86[)）][ -]?)?"
         return [
             (
                 "mobile",

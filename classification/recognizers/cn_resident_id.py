@@ -29,11 +29,12 @@ def plausible_birth(yyyymmdd: str) -> bool:
 class CnResidentIdRecognizer(ChineseRecognizer):
     ENTITY = "CN_RESIDENT_ID"
     PATTERNS: ClassVar[list[tuple[str, str, float]]] = [
-        # region(6) birth date(8) sequence(3) check(1), optional spaces after region and date;
-        # \d also matches full-width digits, the date and checksum are checked after NFKC
+        # region(6) birth date(8) sequence(3) check(1); exports group it 6-8-4 or 6-4-4-4 with
+        # spaces or dashes; \d also matches full-width digits, the date and checksum are checked
+        # after NFKC
         (
             "resident_id_18",
-            _EDGE_L + r"[1-9１-９]\d{5}[ -]?\d{8}[ -]?\d{3}[\dXxＸｘ]" + _EDGE_R,
+            _EDGE_L + r"[1-9１-９]\d{5}[ -]?\d{4}[ -]?\d{4}[ -]?\d{3}[\dXxＸｘ]" + _EDGE_R,
             0.5,
         ),
         ("resident_id_15", _EDGE_L + r"[1-9１-９]\d{14}" + _EDGE_R, 0.4),

@@ -15,8 +15,24 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "110105 19491231 002X",
             "１１０１０５１９４９１２３１００２Ｘ",
             "130503670401001",
+            # python-stdnum's own vectors (tests/test_cn_ric.doctest), one with a lower-case x
+            "360426199101010071",
+            "44011320141005001x",
+            "110105-19491231-002X",
+            "110105 1949 1231 002X",
+            "１１０１０５ １９４９１２３１ ００２ｘ",
         ],
-        ["110105194912310021", "110105194913310028", "110105219912310023", "12345678901234567"],
+        [
+            "110105194912310021",
+            "110105194913310028",
+            "110105219912310023",
+            "12345678901234567",
+            # stdnum's invalid date and checksum vectors; a separator inside a group
+            "360426199113010079",
+            "36042619910102009X",
+            "1101 0519491231002X",
+            "110105_19491231_002X",
+        ],
     ),
     "BANK_CARD": (
         [
@@ -36,12 +52,40 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "008613812345678",
             "１３８１２３４５６７８",
             "19912345678",
+            # phonenumbers' CN formats: E.164, international, national, RFC 3966
+            "+8613123456789",
+            "+86 131 2345 6789",
+            "131 2345 6789",
+            "tel:+86-131-2345-6789",
+            "0086 138-1234-5678",
+            "(+86)13812345678",
+            "＋８６ １３８ １２３４ ５６７８",
         ],
-        ["12812345678", "1381234567", "138123456789", "14012345678", "19412345678"],
+        [
+            "12812345678",
+            "1381234567",
+            "138123456789",
+            "14012345678",
+            "19412345678",
+            "+87 13812345678",
+            "138 12 345 678",
+            "2026-11-20 13:81:23.4567",
+        ],
     ),
     "CN_LANDLINE": (
-        ["010-62345678", "(021)62345678", "0755-8765432", "02162345678"],
-        ["010-12345678", "12345678", "0012345678"],
+        [
+            "010-62345678",
+            "(021)62345678",
+            "0755-8765432",
+            "02162345678",
+            # phonenumbers' CN fixed-line formats: national, international (no trunk 0), RFC 3966
+            "010 6552 9988",
+            "0755 2345 6789",
+            "+86 10 6552 9988",
+            "tel:+86-571-8765-4321",
+            "010-62345678-123",
+        ],
+        ["010-12345678", "12345678", "0012345678", "+86 010 6552 9988", "010 6552 99"],
     ),
     "EMAIL": (
         ["zhang.san@example.com", "li_si+crm@mail.qq.com", "a@b.cn"],
@@ -56,8 +100,20 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["48.8566,2.3522", "39.9,116.4", "-33.8688,151.2093"],
     ),
     "LICENSE_PLATE": (
-        ["京A12345", "粤B·D12345", "沪AD12345", "苏E12345F", "浙A1234学"],
-        ["A12345", "京I12345", "京A1234"],
+        [
+            "京A12345",
+            "粤B·D12345",
+            "沪AD12345",
+            "苏E12345F",
+            "浙A1234学",
+            # Faker zh_CN license_plate(): any capital as authority letter, a dash
+            "京I-12345",
+            "川O-67890",
+            "粤B-D12345",
+            "沪A 12345",
+            "鲁B•12345",
+        ],
+        ["A12345", "京A1234", "京A-1234", "京A123456", "京AB-12345", "美A12345"],
     ),
     "CN_USCC": (
         ["91350100M000100Y43", "91110000802100433B"],
@@ -131,3 +187,10 @@ def test_embedded_pii_in_prose_is_found_with_offsets() -> None:
     spans = {(r.entity_type, text[r.start : r.end]) for r in results}
     assert ("CN_MOBILE", "13812345678") in spans
     assert ("CN_RESIDENT_ID", "11010519491231002X") in spans
+
+
+def test_full_width_span_keeps_the_offsets_of_the_delivered_text() -> None:
+    """NFKC folding happens only where it keeps offsets: free text is scrubbed by them."""
+    text = "客户留言：请打＋８６ １３８ １２３４ ５６７８，谢谢"
+    found = [r for r in get_analyzer().analyze(text, language="zh") if r.entity_type == "CN_MOBILE"]
+    assert [text[r.start : r.end] for r in found] == ["＋８６ １３８ １２３４ ５６７８"]
