@@ -33,6 +33,7 @@ class BankCardRecognizer(ChineseRecognizer):
         ),
     ]
     CONTEXT: ClassVar[list[str]] = ["银行卡", "卡号", "card"]
+    CHECK: ClassVar[str | None] = "Luhn check digit"
 
     def __init__(self, settings: RecognizerSettings) -> None:
         super().__init__(settings)

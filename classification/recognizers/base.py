@@ -13,7 +13,7 @@ import re
 import unicodedata
 from typing import ClassVar
 
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from classification.settings import RecognizerSettings
@@ -21,6 +21,7 @@ from classification.settings import RecognizerSettings
 MASK_CHARS = "*＊×xX#"
 _SEPARATORS = re.compile(r"[\s\-－—_·.()（）]")
 MASKED_KEY = "masked"
+VALIDATED_KEY = "validated"  # the span passed the recognizer's checksum (CHECK names it)
 
 
 def normalise(text: str) -> str:
@@ -43,6 +44,8 @@ class ChineseRecognizer(PatternRecognizer):
     # (name, regex, score); regexes use lookarounds, not \b: Han characters are word characters
     PATTERNS: ClassVar[list[tuple[str, str, float]]] = []
     CONTEXT: ClassVar[list[str]] = []
+    # what validate_result checks, as the catalog's evidence names it (None: shape only)
+    CHECK: ClassVar[str | None] = None
 
     def __init__(self, settings: RecognizerSettings) -> None:
         self.settings = settings
@@ -95,10 +98,13 @@ class ChineseRecognizer(PatternRecognizer):
         for result in results:
             span = folded[result.start : result.end]
             masked = is_masked(span)
+            # Presidio raises a span whose validate_result said True to the maximum score
+            validated = not masked and result.score >= EntityRecognizer.MAX_SCORE
             if not masked:
                 result.score = self.refine_score(normalise(span), result.score)
             result.recognition_metadata = {
                 **(result.recognition_metadata or {}),
                 MASKED_KEY: masked,
+                VALIDATED_KEY: validated,
             }
         return results

@@ -15,6 +15,7 @@ _D = "[0-9０-９]"
 class CnMobileRecognizer(ChineseRecognizer):
     ENTITY = "CN_MOBILE"
     CONTEXT: ClassVar[list[str]] = ["手机", "电话", "mobile"]
+    CHECK: ClassVar[str | None] = "a mobile segment of the MIIT numbering plan"
 
     def __init__(self, settings: RecognizerSettings) -> None:
         self._segments = re.compile("(?:" + "|".join(settings.mobile_prefixes) + r")\d{8}")

@@ -41,6 +41,7 @@ class CnResidentIdRecognizer(ChineseRecognizer):
         ("resident_id_masked", _EDGE_L + r"[1-9]\d{2,5}[*＊]{6,11}\d{2,3}[\dXx]" + _EDGE_R, 0.8),
     ]
     CONTEXT: ClassVar[list[str]] = ["身份证", "证件号码", "sfzh", "id_no"]
+    CHECK: ClassVar[str | None] = "GB 11643-1999 check character and a plausible birth date"
 
     def check(self, normalised: str) -> bool | None:
         value = normalised.upper()

@@ -20,6 +20,7 @@ class IpAddressRecognizer(ChineseRecognizer):
         ("ipv4_masked", r"(?<![0-9.])(?:\d{1,3}\.){2}(?:\d{1,3}|\*{1,3})\.\*{1,3}(?![0-9*])", 0.7),
     ]
     CONTEXT: ClassVar[list[str]] = ["ip"]
+    CHECK: ClassVar[str | None] = "a valid IPv4/IPv6 address"
 
     def validate_result(self, pattern_text: str) -> bool | None:
         if "*" in pattern_text:
