@@ -134,8 +134,7 @@ def _entry(decision: ColumnDecision, policy: Policy, *, in_contract: bool, new: 
         "pipl_sensitive": policy.entity(entity).pipl_sensitive,
         "in_contract": in_contract,
         # what decided it, most telling first (header match, value share, checksum, shape)
-        "evidence": decision.evidence
-        or [{"kind": decision.source, "detail": decision.reason}],
+        "evidence": decision.evidence or [{"kind": decision.source, "detail": decision.reason}],
     }
 
 
