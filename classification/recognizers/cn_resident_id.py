@@ -38,7 +38,15 @@ class CnResidentIdRecognizer(ChineseRecognizer):
             0.5,
         ),
         ("resident_id_15", _EDGE_L + r"[1-9１-９]\d{14}" + _EDGE_R, 0.4),
-        ("resident_id_masked", _EDGE_L + r"[1-9]\d{2,5}[*＊]{6,11}\d{2,3}[\dXx]" + _EDGE_R, 0.8),
+        # masked, still 18 or 15 characters long (a masked 16- or 19-digit card is not an ID)
+        (
+            "resident_id_masked",
+            _EDGE_L
+            + r"(?=[0-9*＊Xx]{18}(?![0-9*＊])|[0-9*＊]{15}(?![0-9*＊Xx]))"
+            + r"[1-9]\d{2,5}[*＊]{6,11}\d{2,3}[\dXx]"
+            + _EDGE_R,
+            0.8,
+        ),
     ]
     CONTEXT: ClassVar[list[str]] = ["身份证", "证件号码", "sfzh", "id_no"]
     CHECK: ClassVar[str | None] = "GB 11643-1999 check character and a plausible birth date"
