@@ -116,6 +116,8 @@ class ValueEvidence:
 
 def _foldable(value: str) -> str:
     """NFKC where it keeps the length (full-width digits and letters), else the value."""
+    if value.isascii():  # ASCII is its own NFKC form
+        return value
     folded = unicodedata.normalize("NFKC", value)
     return folded if len(folded) == len(value) else value
 

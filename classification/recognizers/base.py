@@ -91,7 +91,7 @@ class ChineseRecognizer(PatternRecognizer):
     ) -> list[RecognizerResult]:
         # NFKC before matching where it is safe: when folding keeps every character's offset
         # (full-width digits, letters, ＋ and spaces fold one to one), spans stay true to the text
-        folded = unicodedata.normalize("NFKC", text)
+        folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
         if len(folded) != len(text):
             folded = text
         results = super().analyze(folded, entities, nlp_artifacts, regex_flags)
