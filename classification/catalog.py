@@ -133,6 +133,8 @@ def _entry(decision: ColumnDecision, policy: Policy, *, in_contract: bool, new: 
         "new": new,
         "pipl_sensitive": policy.entity(entity).pipl_sensitive,
         "in_contract": in_contract,
+        # what decided it, most telling first (header match, value share, checksum, shape)
+        "evidence": decision.evidence or [{"kind": decision.source, "detail": decision.reason}],
     }
 
 
@@ -146,6 +148,10 @@ def _override_entry(entry: dict, ov: Override, policy: Policy) -> dict:
         source="override",
         pipl_sensitive=policy.entity(ov.entity).pipl_sensitive,
         reason=f"override by {ov.who}: {ov.why} (classifier said {entry.get('entity')})",
+        evidence=[
+            {"kind": "override", "detail": f"{ov.who}: {ov.why}"},
+            *entry.get("evidence", []),
+        ],
     )
     return out
 

@@ -4,13 +4,18 @@ evidence.
 Per column: non-null sample -> cheap prefilter (the union of the recognizers' own regexes; a value
 none of them can match never reaches Presidio) -> Presidio in batches over distinct values ->
 per-entity match ratio and mean score -> combined with the header lexicon -> one decision with a
-confidence and a readable reason. Chance matches (10% of random 16-digit numbers pass Luhn) stay
-under ``chance_ratio`` and never label a column.
+confidence, a readable reason and the evidence that decided it. Chance matches (10% of random
+16-digit numbers pass Luhn) stay under ``chance_ratio`` and never label a column.
+
+Structured columns (timestamps, dates, decimals, codes, enumerations: ``value_shapes`` in config)
+are never prose, and a value-level hit counts only for an entity the column's shape admits.
+Financial C2 entities need a header naming them and values of their shape (``financial_shapes``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -19,12 +24,21 @@ import regex
 from presidio_analyzer import BatchAnalyzerEngine
 
 from classification.engine import LANGUAGE, get_analyzer
-from classification.recognizers.base import MASKED_KEY
-from classification.settings import ClassificationSettings, classification_settings, fold_header
+from classification.recognizers.base import MASKED_KEY, VALIDATED_KEY
+from classification.settings import (
+    ClassificationSettings,
+    FinancialShape,
+    classification_settings,
+    fold_header,
+)
 
 # column kinds by Arrow/DuckDB type: only text-like values carry recognisable PII strings
 TEXT_KINDS = ("string", "integer")
 _PROSE = re.compile(r"[\u4e00-\u9fff]|\s")
+# what exports decorate amounts with: currency signs, thousands separators, 元/CNY/RMB
+_MONEY_DECORATION = re.compile(r"[¥￥$,，\s]|元|CNY|RMB", re.IGNORECASE)
+_NUMBER = re.compile(r"[+-]?(\d+)(?:\.(\d+))?")
+TOP_EVIDENCE = 3
 
 
 @dataclass
@@ -38,6 +52,8 @@ class ColumnDecision:
     source: str
     header_entity: str | None = None
     value_ratios: dict[str, float] = field(default_factory=dict)
+    # what decided it, most telling first: header match, value share, checksum, shape
+    evidence: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -91,10 +107,19 @@ class ValueEvidence:
     n: int
     whole: dict[str, int]  # entity -> values whose match covers (almost) the whole value
     masked: dict[str, int]
+    validated: dict[str, int]  # entity -> values whose whole-value match passed the checksum
     score_sum: dict[str, float]
     embedded_values: int  # values with any match at all (for prose)
     avg_length: float
     prose_share: float  # values with Han characters or spaces: sentences, not codes
+
+
+def _foldable(value: str) -> str:
+    """NFKC where it keeps the length (full-width digits and letters), else the value."""
+    if value.isascii():  # ASCII is its own NFKC form
+        return value
+    folded = unicodedata.normalize("NFKC", value)
+    return folded if len(folded) == len(value) else value
 
 
 def analyse_values(values: list[str], settings: ClassificationSettings) -> ValueEvidence:
@@ -102,9 +127,10 @@ def analyse_values(values: list[str], settings: ClassificationSettings) -> Value
     t = settings.thresholds
     counts = Counter(v for v in values)
     prefilter = _prefilter()
-    candidates = [v for v in counts if prefilter.search(v)]
+    candidates = [v for v in counts if prefilter.search(_foldable(v))]
     whole: dict[str, int] = defaultdict(int)
     masked: dict[str, int] = defaultdict(int)
+    validated: dict[str, int] = defaultdict(int)
     score_sum: dict[str, float] = defaultdict(float)
     embedded = 0
     if candidates:
@@ -117,22 +143,114 @@ def analyse_values(values: list[str], settings: ClassificationSettings) -> Value
             if found:
                 embedded += weight
             length = max(len(value.strip()), 1)
-            best: dict[str, tuple[float, bool]] = {}
+            best: dict[str, tuple[float, bool, bool]] = {}
             for r in found:
                 if (r.end - r.start) / length < t.embedded_min_coverage:
                     continue
-                is_masked = bool((r.recognition_metadata or {}).get(MASKED_KEY))
+                meta = r.recognition_metadata or {}
+                is_masked = bool(meta.get(MASKED_KEY))
                 if r.entity_type not in best or r.score > best[r.entity_type][0]:
-                    best[r.entity_type] = (r.score, is_masked)
-            for entity, (score, is_masked) in best.items():
+                    best[r.entity_type] = (r.score, is_masked, bool(meta.get(VALIDATED_KEY)))
+            for entity, (score, is_masked, is_valid) in best.items():
                 whole[entity] += weight
                 score_sum[entity] += score * weight
                 if is_masked:
                     masked[entity] += weight
+                if is_valid:
+                    validated[entity] += weight
     n = len(values)
     avg = sum(len(v) for v in values) / n if n else 0.0
     prose = sum(1 for v in values if _PROSE.search(v)) / n if n else 0.0
-    return ValueEvidence(n, dict(whole), dict(masked), dict(score_sum), embedded, avg, prose)
+    return ValueEvidence(
+        n, dict(whole), dict(masked), dict(validated), dict(score_sum), embedded, avg, prose
+    )
+
+
+@dataclass
+class ColumnShape:
+    """The structured shape most sampled values share (timestamp, date, decimal, code, ...)."""
+
+    name: str
+    share: float
+    admits: list[str] | None  # entities whose value hits count (None: any)
+
+
+@lru_cache(maxsize=4)
+def _compiled(patterns: tuple[tuple[str, str], ...]) -> list[tuple[str, re.Pattern]]:
+    return [(name, re.compile(pattern)) for name, pattern in patterns]
+
+
+def _shape_patterns(settings: ClassificationSettings) -> list[tuple[str, re.Pattern]]:
+    return _compiled(tuple((n, s.pattern) for n, s in settings.value_shapes.shapes.items()))
+
+
+def column_shape(values: list[str], settings: ClassificationSettings) -> ColumnShape | None:
+    """The first configured shape (most specific first) that ``min_share`` of values have."""
+    n = len(values)
+    if n == 0:
+        return None
+    vs = settings.value_shapes
+    counts = Counter(_foldable(v.strip()) for v in values)
+    for name, pattern in _shape_patterns(settings):
+        hits = sum(c for v, c in counts.items() if pattern.fullmatch(v))
+        if hits / n >= vs.min_share:
+            return ColumnShape(name, hits / n, vs.shapes[name].admits)
+    short = all(len(v) <= vs.enumeration_max_length for v in counts)
+    if len(counts) <= vs.enumeration_max_distinct and short and n > len(counts):
+        return ColumnShape("enumeration", 1.0, None)
+    return None
+
+
+def financial_fit(values: list[str], shape: FinancialShape) -> float:
+    """Share of values that are numbers of the shape (few decimals, inside the bounds)."""
+    if not values:
+        return 0.0
+    fit = 0
+    for value, count in Counter(values).items():
+        m = _NUMBER.fullmatch(_MONEY_DECORATION.sub("", _foldable(value)))
+        if not m or len(m.group(2) or "") > shape.max_decimals:
+            continue
+        x = float(m.group(0))
+        if (shape.min is None or x >= shape.min) and (shape.max is None or x <= shape.max):
+            fit += count
+    return fit / len(values)
+
+
+def describe_financial_shape(shape: FinancialShape) -> str:
+    places = shape.max_decimals
+    kind = "integers" if places == 0 else f"numbers with <= {places} decimals"
+    if shape.min is not None and shape.max is not None:
+        return f"{kind} in [{shape.min:g}, {shape.max:g}]"
+    if shape.min is not None:
+        return f"{kind} >= {shape.min:g}"
+    return kind
+
+
+@lru_cache(maxsize=1)
+def _checks() -> dict[str, str]:
+    """Entity -> what its recognizer's checksum verifies (entities with one)."""
+    out: dict[str, str] = {}
+    for rec in get_analyzer().registry.recognizers:
+        check = getattr(rec, "CHECK", None)
+        if check:
+            out[rec.supported_entities[0]] = check
+    return out
+
+
+def _bare_number_note(values: list[str], settings: ClassificationSettings) -> str:
+    """Why a column of amounts or scores without a financial header stays C3."""
+    fits = [
+        (share, entity)
+        for entity, shape in settings.financial_shapes.entities.items()
+        if (share := financial_fit(values, shape)) >= settings.financial_shapes.min_share
+    ]
+    if not fits:
+        return ""
+    entities = "/".join(e for _, e in fits)
+    return (
+        f"; the values have the shape of {entities}, but without a financial header a bare "
+        "number is not personal data (C3)"
+    )
 
 
 def _group_of(entity: str, settings: ClassificationSettings) -> list[str]:
@@ -151,8 +269,110 @@ def decide(
 ) -> ColumnDecision:
     """Classify one column from its header and (for text-like kinds) its sampled values."""
     settings = settings or classification_settings()
-    t = settings.thresholds
     header = header_evidence(column, settings)
+    sample = [v for v in (values or []) if v is not None and str(v).strip() != ""]
+    found = _Found(header=header)
+    decision = _decide(column, values, sample, kind, settings, numeric_in_china_bounds, found)
+    decision.evidence = _evidence(decision, column, len(sample), found)
+    return decision
+
+
+@dataclass
+class _Found:
+    """What ``_decide`` saw, kept for the decision's evidence."""
+
+    header: HeaderEvidence | None
+    ev: ValueEvidence | None = None
+    shape: ColumnShape | None = None
+    discarded: dict[str, float] = field(default_factory=dict)  # hits the shape does not admit
+    financial: tuple[str, float] | None = None  # (shape description, share of values fitting)
+
+
+def _evidence(decision: ColumnDecision, column: str, n: int, found: _Found) -> list[dict]:
+    """The decision's evidence, most telling first (the report shows the top items)."""
+    items: list[dict] = []
+    entity = decision.entity
+    if decision.source == "key":
+        return [{"kind": "key", "detail": decision.reason}]
+    header, ev = found.header, found.ev
+    header_item = None
+    if header:
+        header_item = {
+            "kind": "header",
+            "detail": f"header '{column}' matches lexicon term '{header.term}' ({header.entity})",
+            "strength": header.strength,
+            "agrees": header.entity == entity
+            or (header.entity == "GEO_LOCATION_AXIS" and entity == "GEO_LOCATION"),
+        }
+    value_items: list[dict] = []
+    if ev and n:
+        count = ev.whole.get(entity, 0)
+        if count:
+            value_items.append(
+                {
+                    "kind": "values",
+                    "detail": f"{count} of {n} sampled values are {entity}"
+                    + (f" ({ev.masked.get(entity, 0)} masked)" if ev.masked.get(entity) else ""),
+                    "share": round(count / n, 3),
+                }
+            )
+        valid = ev.validated.get(entity, 0)
+        if valid and entity in _checks():
+            value_items.append(
+                {
+                    "kind": "checksum",
+                    "detail": f"{valid} of {n} values pass {_checks()[entity]}",
+                    "share": round(valid / n, 3),
+                }
+            )
+        others = sorted(((e, c) for e, c in ev.whole.items() if e != entity), key=lambda x: -x[1])
+        if others and entity in ("NONE", "UNCLASSIFIED"):
+            e, c = others[0]
+            value_items.append(
+                {
+                    "kind": "values",
+                    "detail": f"{c} of {n} sampled values look like {e}",
+                    "share": round(c / n, 3),
+                }
+            )
+    financial_items: list[dict] = []
+    shape_items: list[dict] = []
+    if found.financial:
+        desc, share = found.financial
+        financial_items.append(
+            {"kind": "shape", "detail": f"{share:.0%} of {n} values are {desc}", "share": share}
+        )
+    if found.shape:
+        sh = found.shape
+        detail = f"{sh.share:.0%} of {n} values are {sh.name} values"
+        if sh.admits is not None:
+            detail += ": never free text"
+        if found.discarded:
+            detail += "; hits not counted: " + ", ".join(
+                f"{e} {r:.0%}" for e, r in sorted(found.discarded.items())
+            )
+        shape_items.append({"kind": "shape", "detail": detail, "share": round(sh.share, 3)})
+    header_items = [header_item] if header_item else []
+    if decision.source == "values":
+        items = value_items + header_items + financial_items + shape_items
+    else:
+        items = header_items + financial_items + value_items + shape_items
+    if not items:
+        items = [{"kind": "values", "detail": decision.reason}]
+    return items
+
+
+def _decide(
+    column: str,
+    values: list[str] | None,
+    sample: list[str],
+    kind: str,
+    settings: ClassificationSettings,
+    numeric_in_china_bounds: bool | None,
+    found: _Found,
+) -> ColumnDecision:
+    t = settings.thresholds
+    header = found.header
     if column in settings.key_columns:
         entity = settings.key_columns[column]
         return ColumnDecision(
@@ -164,11 +384,41 @@ def decide(
             f"key column {column} (pseudonymous key)",
             "key",
         )
-    sample = [v for v in (values or []) if v is not None and str(v).strip() != ""]
     n = len(sample)
     h_ent = header.entity if header else None
     if h_ent == "GEO_LOCATION_AXIS":
         h_ent = "GEO_LOCATION"
+    financial = settings.financial_shapes
+    if header and h_ent in financial.entities and n > 0:
+        # financial C2: the header names it and the values must have its shape
+        fshape = financial.entities[h_ent]
+        share = financial_fit(sample, fshape)
+        desc = describe_financial_shape(fshape)
+        found.financial = (desc, round(share, 3))
+        if share >= financial.min_share:
+            conf = 1 - (1 - header.strength) * (1 - 0.5 * share)
+            return ColumnDecision(
+                h_ent,
+                round(conf, 3),
+                False,
+                n,
+                round(share, 3),
+                f"header '{column}' ({header.term}) names {h_ent} and {share:.0%} of {n} values "
+                f"are {desc}",
+                "values+header",
+                h_ent,
+            )
+        return ColumnDecision(
+            "UNCLASSIFIED",
+            0.0,
+            False,
+            n,
+            round(share, 3),
+            f"header '{column}' ({header.term}) names {h_ent} but only {share:.0%} of {n} values "
+            f"are {desc}",
+            "values+header",
+            h_ent,
+        )
     if kind not in TEXT_KINDS or n == 0:
         if header and h_ent and h_ent != "NONE":
             if header.entity == "GEO_LOCATION_AXIS" and numeric_in_china_bounds is False:
@@ -211,13 +461,21 @@ def decide(
             False,
             n,
             0.0,
-            f"{kind} values, header '{column}' names no personal entity",
+            f"{kind} values, header '{column}' names no personal entity"
+            + _bare_number_note(sample, settings),
             "header",
             h_ent,
         )
 
     ev = analyse_values(sample, settings)
+    found.ev = ev
+    shape = column_shape(sample, settings)
+    found.shape = shape
     ratios = {e: c / n for e, c in ev.whole.items()}
+    if shape and shape.admits is not None:
+        # a hit the column's shape does not admit is chance (digit runs inside a timestamp)
+        found.discarded = {e: r for e, r in ratios.items() if e not in shape.admits}
+        ratios = {e: r for e, r in ratios.items() if e in shape.admits}
     mean_score = {e: ev.score_sum[e] / c for e, c in ev.whole.items() if c}
 
     def group_ratio(entity: str) -> float:
@@ -335,7 +593,10 @@ def decide(
         )
     embedded_ratio = ev.embedded_values / n
     if (
-        ev.avg_length >= t.free_text_min_avg_length
+        # timestamps, dates, times, decimals are never prose: the hits inside them are chance;
+        # an enumeration's or code's embedded hit is still PII (fail closed), so it counts
+        (shape is None or shape.admits is None)
+        and ev.avg_length >= t.free_text_min_avg_length
         and ev.prose_share >= 0.5
         and embedded_ratio >= t.free_text_min_ratio
     ):
@@ -362,13 +623,21 @@ def decide(
             h_ent,
             ratios,
         )
+    why = f"no entity above chance ({top or 'none'} {top_ratio:.0%} of {n} values)"
+    if shape:
+        why += f"; {shape.share:.0%} are {shape.name} values"
+        if shape.admits is not None:
+            why += " (never free text)"
+        if found.discarded:
+            best = max(found.discarded, key=found.discarded.get)
+            why += f", so {found.discarded[best]:.0%} {best} hits inside them do not count"
     return ColumnDecision(
         "NONE",
         round(1 - top_ratio, 3),
         False,
         n,
         round(top_ratio, 3),
-        f"no entity above chance ({top or 'none'} {top_ratio:.0%} of {n} values)",
+        why + _bare_number_note(sample, settings),
         "values" if h_ent is None else "values+header",
         h_ent,
         ratios,

@@ -51,6 +51,31 @@ class RecognizerSettings(_Strict):
     health_terms: list[str]
 
 
+class FinancialShape(_Strict):
+    """The values of a financial C2 column: numbers with few decimals, maybe bounded."""
+
+    max_decimals: int = Field(ge=0, le=6)
+    min: float | None = None
+    max: float | None = None
+
+
+class FinancialShapes(_Strict):
+    min_share: float = Field(gt=0, le=1)
+    entities: dict[str, FinancialShape]
+
+
+class ValueShape(_Strict):
+    pattern: str
+    admits: list[str] | None = None  # None: a hit of any entity counts
+
+
+class ValueShapes(_Strict):
+    min_share: float = Field(gt=0, le=1)
+    enumeration_max_distinct: int = Field(gt=0)
+    enumeration_max_length: int = Field(gt=0)
+    shapes: dict[str, ValueShape]
+
+
 class ClassificationSettings(_Strict):
     version: int
     sample_size: int = Field(gt=0)
@@ -60,6 +85,8 @@ class ClassificationSettings(_Strict):
     key_columns: dict[str, str]
     thresholds: Thresholds
     header_required: list[str]
+    financial_shapes: FinancialShapes
+    value_shapes: ValueShapes
     entity_groups: dict[str, list[str]]
     header_lexicon: dict[str, list[str]]
     recognizers: RecognizerSettings

@@ -24,8 +24,13 @@ def luhn_valid(digits: str) -> bool:
 class BankCardRecognizer(ChineseRecognizer):
     ENTITY = "BANK_CARD"
     PATTERNS: ClassVar[list[tuple[str, str, float]]] = [
-        # 16-19 digits, optionally grouped by single spaces or dashes
-        ("bank_card", r"(?<![0-9０-９*])[0-9０-９](?:[ -]?[0-9０-９]){15,18}(?![0-9０-９*])", 0.3),
+        # 16-19 digits, optionally grouped by single spaces or dashes; digits run into letters
+        # are a code (91110000600037341N), not a card
+        (
+            "bank_card",
+            r"(?<![0-9０-９*A-Za-z])[0-9０-９](?:[ -]?[0-9０-９]){15,18}(?![0-9０-９*A-Za-z])",
+            0.3,
+        ),
         (
             "bank_card_masked",
             r"(?<![0-9０-９*])[0-9０-９]{4,6}[ -]?[*＊]{4,9}[ -]?[0-9０-９]{4}(?![0-9０-９*])",
@@ -33,6 +38,7 @@ class BankCardRecognizer(ChineseRecognizer):
         ),
     ]
     CONTEXT: ClassVar[list[str]] = ["银行卡", "卡号", "card"]
+    CHECK: ClassVar[str | None] = "Luhn check digit"
 
     def __init__(self, settings: RecognizerSettings) -> None:
         super().__init__(settings)

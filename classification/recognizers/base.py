@@ -1,9 +1,10 @@
 """Shared shape of CRM Guard's zh recognizers: Presidio PatternRecognizers with normalisation.
 
-Values are matched as delivered so that spans stay true to the text (free text is scrubbed by
-offsets); ``normalise`` folds a matched span (NFKC full-width digits, separators, ``+86``/``0086``)
-before any checksum. A span containing a mask character (``138****5678``) is a masked form: it is
-reported with ``recognition_metadata["masked"] = True`` and never checksum-validated.
+Values are matched as delivered, or NFKC-folded when folding keeps every offset, so that spans
+stay true to the text (free text is scrubbed by offsets); ``normalise`` folds a matched span
+(NFKC full-width digits, separators, ``+86``/``0086``) before any checksum. A span containing
+a mask character (``138****5678``) is a masked form: it is reported with
+``recognition_metadata["masked"] = True`` and never checksum-validated.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import unicodedata
 from typing import ClassVar
 
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from classification.settings import RecognizerSettings
@@ -20,11 +21,12 @@ from classification.settings import RecognizerSettings
 MASK_CHARS = "*＊×xX#"
 _SEPARATORS = re.compile(r"[\s\-－—_·.()（）]")
 MASKED_KEY = "masked"
+VALIDATED_KEY = "validated"  # the span passed the recognizer's checksum (CHECK names it)
 
 
 def normalise(text: str) -> str:
     """NFKC (full-width digits and letters), separators removed, China country code dropped."""
-    folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).removeprefix("tel:")
     for prefix in ("+86", "0086"):
         if folded.startswith(prefix):
             return folded[len(prefix) :]
@@ -42,6 +44,8 @@ class ChineseRecognizer(PatternRecognizer):
     # (name, regex, score); regexes use lookarounds, not \b: Han characters are word characters
     PATTERNS: ClassVar[list[tuple[str, str, float]]] = []
     CONTEXT: ClassVar[list[str]] = []
+    # what validate_result checks, as the catalog's evidence names it (None: shape only)
+    CHECK: ClassVar[str | None] = None
 
     def __init__(self, settings: RecognizerSettings) -> None:
         self.settings = settings
@@ -85,14 +89,22 @@ class ChineseRecognizer(PatternRecognizer):
         nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        # NFKC before matching where it is safe: when folding keeps every character's offset
+        # (full-width digits, letters, ＋ and spaces fold one to one), spans stay true to the text
+        folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+        if len(folded) != len(text):
+            folded = text
+        results = super().analyze(folded, entities, nlp_artifacts, regex_flags)
         for result in results:
-            span = text[result.start : result.end]
+            span = folded[result.start : result.end]
             masked = is_masked(span)
+            # Presidio raises a span whose validate_result said True to the maximum score
+            validated = not masked and result.score >= EntityRecognizer.MAX_SCORE
             if not masked:
                 result.score = self.refine_score(normalise(span), result.score)
             result.recognition_metadata = {
                 **(result.recognition_metadata or {}),
                 MASKED_KEY: masked,
+                VALIDATED_KEY: validated,
             }
         return results

@@ -15,13 +15,15 @@ _D = "[0-9０-９]"
 class CnMobileRecognizer(ChineseRecognizer):
     ENTITY = "CN_MOBILE"
     CONTEXT: ClassVar[list[str]] = ["手机", "电话", "mobile"]
+    CHECK: ClassVar[str | None] = "a mobile segment of the MIIT numbering plan"
 
     def __init__(self, settings: RecognizerSettings) -> None:
         self._segments = re.compile("(?:" + "|".join(settings.mobile_prefixes) + r")\d{8}")
         super().__init__(settings)
 
     def patterns_for(self, settings: RecognizerSettings) -> list[tuple[str, str, float]]:
-        country = r"(?:(?:\+|＋|00)86[ -]?)?"
+        # +86 / ＋86 / 0086, bare or bracketed, optionally as an RFC 3966 tel: URI
+        country = r"(?:(?:tel:)?(?:[+＋]|00)86[ -]?|[(（](?:[+＋]|00)?86[)）][ -]?)?"
         return [
             (
                 "mobile",

@@ -29,17 +29,27 @@ def plausible_birth(yyyymmdd: str) -> bool:
 class CnResidentIdRecognizer(ChineseRecognizer):
     ENTITY = "CN_RESIDENT_ID"
     PATTERNS: ClassVar[list[tuple[str, str, float]]] = [
-        # region(6) birth date(8) sequence(3) check(1), optional spaces after region and date;
-        # \d also matches full-width digits, the date and checksum are checked after NFKC
+        # region(6) birth date(8) sequence(3) check(1); exports group it 6-8-4 or 6-4-4-4 with
+        # spaces or dashes; \d also matches full-width digits, the date and checksum are checked
+        # after NFKC
         (
             "resident_id_18",
-            _EDGE_L + r"[1-9１-９]\d{5}[ -]?\d{8}[ -]?\d{3}[\dXxＸｘ]" + _EDGE_R,
+            _EDGE_L + r"[1-9１-９]\d{5}[ -]?\d{4}[ -]?\d{4}[ -]?\d{3}[\dXxＸｘ]" + _EDGE_R,
             0.5,
         ),
         ("resident_id_15", _EDGE_L + r"[1-9１-９]\d{14}" + _EDGE_R, 0.4),
-        ("resident_id_masked", _EDGE_L + r"[1-9]\d{2,5}[*＊]{6,11}\d{2,3}[\dXx]" + _EDGE_R, 0.8),
+        # masked, still 18 or 15 characters long (a masked 16- or 19-digit card is not an ID)
+        (
+            "resident_id_masked",
+            _EDGE_L
+            + r"(?=[0-9*＊Xx]{18}(?![0-9*＊])|[0-9*＊]{15}(?![0-9*＊Xx]))"
+            + r"[1-9]\d{2,5}[*＊]{6,11}\d{2,3}[\dXx]"
+            + _EDGE_R,
+            0.8,
+        ),
     ]
     CONTEXT: ClassVar[list[str]] = ["身份证", "证件号码", "sfzh", "id_no"]
+    CHECK: ClassVar[str | None] = "GB 11643-1999 check character and a plausible birth date"
 
     def check(self, normalised: str) -> bool | None:
         value = normalised.upper()

@@ -26,6 +26,7 @@ class CnUsccRecognizer(ChineseRecognizer):
         ),
     ]
     CONTEXT: ClassVar[list[str]] = ["统一社会信用代码", "uscc"]
+    CHECK: ClassVar[str | None] = "GB 32100-2015 check character"
 
     def check(self, normalised: str) -> bool | None:
         value = normalised.upper()

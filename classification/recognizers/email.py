@@ -32,6 +32,7 @@ class EmailRecognizer(ChineseRecognizer):
         ),
     ]
     CONTEXT: ClassVar[list[str]] = ["邮箱", "email"]
+    CHECK: ClassVar[str | None] = "a public-suffix domain"
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # e-mail spans are validated as written: separators are part of the address

@@ -18,6 +18,7 @@ class GeoLocationRecognizer(ChineseRecognizer):
         ("lat_lng_masked", r"(?<![0-9.])-?\d{1,3}\.\d\*+\s*[,，;\s]\s*-?\d{1,3}\.\d\*+", 0.8),
     ]
     CONTEXT: ClassVar[list[str]] = ["经纬度", "gps"]
+    CHECK: ClassVar[str | None] = "coordinates inside China's bounds"
 
     def validate_result(self, pattern_text: str) -> bool | None:
         if "*" in pattern_text:

@@ -24,6 +24,9 @@ from crmguard.warehouse import connect, sql_string
 
 SAMPLE_FINDINGS = 5
 NOT_EVALUATED = "not_evaluated"
+TOP_EVIDENCE = 3
+# the C1 and C2 columns of any profile: named by protection class, as every stage acts on it
+EVIDENCE_PROTECTIONS = ("vault_token_mask", "restricted_generalise")
 
 
 @dataclass
@@ -204,12 +207,38 @@ def _catalog(path: Path) -> dict | None:
             tier[protection] = tier.get(protection, 0) + 1
     return {
         "sha256": hashlib.sha256(raw).hexdigest(),
+        "evidence": _decisive_evidence(doc),
         "profile": doc.get("profile"),
         "policy_version": doc.get("policy_version"),
         "batch_date": doc.get("batch_date"),
         "by_tier": by_tier,
         "source": "lake/catalog/catalog.json",
     }
+
+
+def _decisive_evidence(doc: dict) -> list[dict]:
+    """Every C1/C2 column with the top evidence that decided it (catalog order)."""
+    rows = []
+    for table, columns in sorted(doc.get("tables", {}).items()):
+        for column, entry in columns.items():
+            if entry.get("protection") not in EVIDENCE_PROTECTIONS:
+                continue
+            # a catalog written before evidence was kept still has its reason
+            evidence = entry.get("evidence") or [
+                {"kind": entry.get("source", "reason"), "detail": entry.get("reason", "")}
+            ]
+            rows.append(
+                {
+                    "table": table,
+                    "column": column,
+                    "entity": entry.get("entity"),
+                    "tier": entry.get("tier"),
+                    "protection": entry.get("protection"),
+                    "confidence": entry.get("confidence"),
+                    "evidence": evidence[:TOP_EVIDENCE],
+                }
+            )
+    return rows
 
 
 def _inventory_by_tier(rows: list[dict] | None) -> dict[str, dict[str, int]] | None:

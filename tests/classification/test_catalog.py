@@ -29,6 +29,7 @@ KEYS = {
     "new",
     "pipl_sensitive",
     "in_contract",
+    "evidence",
 }
 
 
@@ -85,6 +86,10 @@ def test_classify_batch_writes_catalog_and_history(raw_batch: str) -> None:
     assert "_source_file" not in cols and set(cols["mobile"]) >= KEYS
     assert cols["bank_card_no"]["entity"] == "BANK_CARD" and cols["bank_card_no"]["tier"] == "C1"
     assert cols["bank_card_no"]["in_contract"] is False
+    # the evidence that decided it: the header, the value share, their Luhn check
+    evidence = cols["bank_card_no"]["evidence"]
+    assert [e["kind"] for e in evidence][:3] == ["header", "values", "checksum"], evidence
+    assert evidence[2]["share"] == 1.0 and "Luhn" in evidence[2]["detail"]
     assert cols["customer_id"]["protection"] == "token_key"
     assert cols["member_tier"]["entity"] == "NONE"
     # half the values are mobiles, half are not: ambiguous, so dropped (fail closed, DATA-02)
@@ -93,6 +98,7 @@ def test_classify_batch_writes_catalog_and_history(raw_batch: str) -> None:
     # the shipped override wins and says so
     name = doc["tables"]["campaigns"]["name"]
     assert (name["entity"], name["source"]) == ("NONE", "override") and "override" in name["reason"]
+    assert name["evidence"][0]["kind"] == "override"
     con = connect()
     n1 = con.execute("select count(*) from governance.catalog_history").fetchone()[0]
     con.close()

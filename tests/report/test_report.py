@@ -151,6 +151,19 @@ def test_charts_and_header(report: tuple[Path, _Sections]) -> None:
     assert "retention_coverage:b" in html and "1 ✗" in html
 
 
+def test_top_evidence_for_every_c1_c2_column(report: tuple[Path, _Sections]) -> None:
+    """Each vault- or restricted-class column shows the top three items that decided it."""
+    path, _ = report
+    html = path.read_text(encoding="utf-8")
+    block = html[html.index('id="classification-evidence"') : html.index('id="validation"')]
+    assert 'data-column="customers.id_number"' in block
+    assert 'data-column="customers.city"' in block  # C2: reason shown when no evidence kept
+    assert 'data-column="customers.created_at"' not in block  # C3 pass
+    row = block[block.index('data-column="customers.id_number"') :].split("</tr>")[0]
+    assert "pass GB 11643" in row and "200 of 200 sampled values" in row
+    assert "values are integer" not in row  # only the top three
+
+
 def test_missing_marts_degrade_to_no_data(crmguard_home: Path) -> None:
     populate(crmguard_home)
     con = duckdb.connect(str(layout().marts_db))

@@ -148,7 +148,11 @@ COLUMNS: dict[str, dict[str, tuple[str, object]]] = {
         "code12": ("NONE", lambda i: f"{rng.randint(10**11, 10**12 - 1)}"),
         "商品名称": ("NONE", lambda i: rng.choice(["保温杯", "蓝牙耳机", "运动鞋", "绿茶礼盒"])),
         "status": ("NONE", lambda i: rng.choice(["paid", "shipped", "closed"])),
-        "amount": ("NONE", lambda i: f"{rng.randint(1, 9999)}.{rng.randint(0, 99):02d}"),
+        # a header naming an amount over two-decimal values: financial C2 (issue 17, JR/T 0171)
+        "amount": (
+            "TRANSACTION_AMOUNT",
+            lambda i: f"{rng.randint(1, 9999)}.{rng.randint(0, 99):02d}",
+        ),
         "ddh": ("NONE", lambda i: f"DD{rng.randint(10**9, 10**10 - 1)}"),
         "sku": ("NONE", lambda i: f"SKU-{rng.randint(1000, 9999)}"),
         "evidence_hash": (
