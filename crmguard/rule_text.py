@@ -83,7 +83,8 @@ def fold_stages() -> tuple[FoldStage, FoldStage]:
 
 
 @functools.cache
-def _table() -> dict[int, str]:
+def fold_table() -> dict[int, str]:
+    """Character -> replacement, both stages (``str.translate``)."""
     table: dict[int, str] = {}
     for stage in fold_stages():
         table.update(str.maketrans(stage.source, stage.target))
@@ -92,7 +93,21 @@ def _table() -> dict[int, str]:
 
 def fold(text: str) -> str:
     """The comparison form of ``text`` (what the dbt macro ``rule_text`` computes)."""
-    return text.translate(_table()).strip(" ")
+    return text.translate(fold_table()).strip(" ")
+
+
+def look_alike(text: str) -> str:
+    """Another spelling of ``text`` with the same comparison form, as CRM exports write it:
+    each character's full-width form where there is one, else its compatibility character
+    (a Kangxi radical, a compatibility ideograph); ``text`` itself when it has none."""
+    common, rare = fold_stages()
+    spelling: dict[str, str] = {}
+    for source, target in zip(rare.source, rare.target, strict=True):
+        spelling.setdefault(target, source)  # the lowest code point
+    for source, target in zip(common.source, common.target, strict=True):
+        if 0xFF01 <= ord(source) <= 0xFF5E:
+            spelling[target] = source  # full-width wins; for letters, the last is lower case
+    return "".join(spelling.get(char, char) for char in text)
 
 
 def _escape(text: str) -> str:
