@@ -118,6 +118,8 @@ def _escape(text: str) -> str:
             out.append(f"\\u{ord(char):04x}")
         elif " " <= char <= "~":
             out.append(char)
+        elif ord(char) > 0xFFFF:  # NFKC of a few compatibility ideographs is outside the BMP
+            out.append(f"\\U{ord(char):08x}")
         else:
             out.append(f"\\u{ord(char):04x}")
     return "".join(out)

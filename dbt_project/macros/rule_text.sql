@@ -16,7 +16,8 @@
     {%- set table = rule_text_table() -%}
     {%- set rare = _duckdb_fold_stage(expression, table['rare_class'], table['rare_source'], table['rare_target']) -%}
     {%- set folded = _duckdb_fold_stage(rare, table['common_class'], table['common_source'], table['common_target']) -%}
-    {{ 'trim(' ~ folded ~ ')' if trimmed else folded }}
+    {#- spaces only: DuckDB's one-argument trim also strips U+1680, which NFKC keeps #}
+    {{ 'trim(' ~ folded ~ ", ' ')" if trimmed else folded }}
 {%- endmacro %}
 
 {% macro _duckdb_fold_stage(expression, class, source, target) -%}
