@@ -266,6 +266,7 @@ class Data05(Strict):
     deadline_working_days: int = Field(gt=0)
     rejection_needs_reason: bool
     deletion_request_type: str
+    non_personal_entities: list[str]
 
 
 class Data06(Strict):

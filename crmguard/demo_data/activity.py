@@ -11,6 +11,7 @@ import numpy as np
 from crmguard.demo_data import values
 from crmguard.demo_data.customers import DAY, CustomerBase
 from crmguard.demo_data.profile import DemoDataProfile
+from crmguard.rule_text import fold
 
 CONSENT_PURPOSES = {
     "marketing_sms": 0.25,
@@ -62,9 +63,11 @@ class Rules:
     unsubscribe_channels: list[str]
 
     def has_absolute_term(self, text: str) -> bool:
+        """Compared as the rule models compare (crmguard.rule_text: １００％ is 100%)."""
+        text = fold(text)
         for phrase in self.allowed_phrases:
-            text = text.replace(phrase, "")
-        return any(term in text for term in self.absolute_terms)
+            text = text.replace(fold(phrase), "")
+        return any(fold(term) in text for term in self.absolute_terms)
 
 
 @dataclass

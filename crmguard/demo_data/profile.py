@@ -119,6 +119,8 @@ class ViolationSettings(_Strict):
     # MKT-01: wording wrapped around a planted absolute term, and the allowed-phrase near-miss
     absolute_claim_template: str
     allowed_phrase_message: str
+    lookalike_message: str
+    campaign_claim_name: str
     # CON-01: template clause near-miss (fair wording close to an unfair clause)
     fair_clause: str
     # DATA-04: destination countries for the planted transfers

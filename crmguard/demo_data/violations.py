@@ -24,6 +24,7 @@ from crmguard.demo_data.activity import NEVER, Batch, explained_cents
 from crmguard.demo_data.corruptions import FilePlan
 from crmguard.demo_data.customers import _AREA_CODES, DAY
 from crmguard.demo_data.profile import DemoDataProfile
+from crmguard.rule_text import look_alike
 
 # interfaces.md §2: what one finding of each rule is about
 # key column and key format per source (row position -> key)
@@ -228,6 +229,12 @@ def plant_data_03(ctx: PlantContext) -> None:
     for p in ctx.pick("customers", 1):
         ctx.edit("customers", p, storage_region=mainland[-1])
         ctx.near_miss("DATA-03", "other_mainland_region", f"customers:{key_of('customers', p)}")
+    # a mainland region written in capitals is still that region (compared after case folding)
+    for p in ctx.pick("customers", 1):
+        ctx.edit("customers", p, storage_region=mainland[0].upper())
+        ctx.near_miss(
+            "DATA-03", "mainland_region_in_capitals", f"customers:{key_of('customers', p)}"
+        )
 
 
 def plant_data_04(ctx: PlantContext) -> None:
@@ -348,6 +355,63 @@ def plant_data_05(ctx: PlantContext) -> None:
     for (kind, received), row in zip(near, ctx.pick("dsr_requests", len(near)), strict=False):
         put(row, received, cal.add_working_days(received, k), "completed")
         ctx.near_miss("DATA-05", kind, key_of("dsr_requests", row))
+    _plant_deletions(ctx, thursday)
+
+
+# customers columns a deletion tombstone keeps: the key, the record's status and its dates, where
+# it is stored; every other column (contract or extra) is emptied
+_TOMBSTONE_KEEPS = ("customer_id", "status", "closed_at", "created_at", "updated_at")
+
+
+def _plant_deletions(ctx: PlantContext, received: dt.date) -> None:
+    """Completed deletion requests (on time): the customer left as a tombstone row (key, status
+    closed, personal columns empty) is a near-miss; the customer left whole, or a tombstone that
+    kept its mobile and credit score, is a violation. No message reaches them after it."""
+    p = ctx.rules.parameters.data_05
+    b = ctx.batch
+    done = ctx.calendar.add_working_days(received, 1)
+    completed_at = seconds_of(done, 17)
+    # customers whose every message was sent before the receipt (and stays so: those messages
+    # are kept from later planters)
+    message_owner = b.owners["consents"][b.message_consent]
+    last_sent = np.full(b.base.count, -1, np.int64)
+    np.maximum.at(last_sent, message_owner, b.message_sent)
+    quiet = (last_sent < seconds_of(received)) & (b.base.created_at < seconds_of(received))
+    kept = [c for c in ctx.profile.column_entities["customers"] if c not in _TOMBSTONE_KEEPS]
+    kept = [c for c in kept if c != "storage_region"]
+    plan = [
+        ("tombstone", kept, False),
+        ("whole", [], True),
+        (
+            "kept_mobile_and_credit_score",
+            [c for c in kept if c not in ("mobile", "credit_score")],
+            True,
+        ),
+    ]
+    customers = ctx.pick("customers", len(plan), quiet)
+    requests = ctx.pick("dsr_requests", len(customers))
+    for (kind, emptied, bad), customer, row in zip(plan, customers, requests, strict=False):
+        ctx.used.setdefault("marketing_messages", set()).update(
+            np.flatnonzero(message_owner == customer).tolist()
+        )
+        ctx.edit(
+            "dsr_requests",
+            row,
+            customer_id=key_of("customers", customer),
+            request_type=p.deletion_request_type,
+            received_at=ts(seconds_of(received, 9.5)),
+            completed_at=ts(completed_at),
+            status="completed",
+            rejection_reason="",
+        )
+        if emptied:
+            closed = ts(completed_at)
+            fields = dict.fromkeys(emptied, "") | {"status": "closed", "closed_at": closed}
+            ctx.edit("customers", customer, **fields, updated_at=closed)
+        if bad:
+            ctx.violation("DATA-05", key_of("dsr_requests", row))
+        else:
+            ctx.near_miss("DATA-05", f"deletion_{kind}", key_of("dsr_requests", row))
 
 
 def sensitive_columns(profile: DemoDataProfile) -> list[str]:
@@ -453,11 +517,36 @@ def plant_mkt_01(ctx: PlantContext) -> None:
             raise ValueError(f"MKT-01 planted text has no absolute term: {text}")
         ctx.edit("marketing_messages", row, content=text)
         ctx.violation("MKT-01", key_of("marketing_messages", row))
-    if b.rules.has_absolute_term(v.allowed_phrase_message):
-        raise ValueError("demo_data.yaml allowed_phrase_message holds an absolute term")
+    # the claim written as Chinese copy often is: full-width digits and signs, look-alike
+    # radicals (compared after NFKC, crmguard.rule_text)
+    spelled = [(t, look_alike(t)) for t in terms if look_alike(t) != t][:2]
+    for (term, written), row in zip(
+        spelled, ctx.pick("marketing_messages", len(spelled)), strict=False
+    ):
+        text = v.absolute_claim_template.format(term=written)
+        if term in text or not b.rules.has_absolute_term(text):
+            raise ValueError(f"MKT-01 look-alike text is not a claim only after NFKC: {text}")
+        ctx.edit("marketing_messages", row, content=text)
+        ctx.violation("MKT-01", key_of("marketing_messages", row))
+    for name in ("allowed_phrase_message", "lookalike_message"):
+        if b.rules.has_absolute_term(getattr(v, name)):
+            raise ValueError(f"demo_data.yaml {name} holds an absolute term")
     for row in ctx.pick("marketing_messages", 1):
         ctx.edit("marketing_messages", row, content=v.allowed_phrase_message)
         ctx.near_miss("MKT-01", "allowed_phrase", key_of("marketing_messages", row))
+    for row in ctx.pick("marketing_messages", 1):
+        ctx.edit("marketing_messages", row, content=v.lookalike_message)
+        ctx.near_miss("MKT-01", "full_width_digits_only", key_of("marketing_messages", row))
+    # a claim in the campaign's name, not in what the customer received: outside the rule
+    if not b.rules.has_absolute_term(v.campaign_claim_name):
+        raise ValueError("demo_data.yaml campaign_claim_name holds no absolute term")
+    campaign, message = ctx.pick("campaigns", 1), ctx.pick("marketing_messages", 1)
+    if campaign and message:
+        ctx.edit("campaigns", campaign[0], name=v.campaign_claim_name)
+        ctx.edit("marketing_messages", message[0], campaign_id=key_of("campaigns", campaign[0]))
+        ctx.near_miss(
+            "MKT-01", "claim_in_campaign_name_only", key_of("marketing_messages", message[0])
+        )
 
 
 def _minor_birth(created: dt.date, years: int) -> dt.date:
@@ -545,7 +634,8 @@ def plant_mkt_03(ctx: PlantContext) -> None:
     n = ctx.count("MKT-03", ctx.rows["orders"])
     promo, promo_factor = next(iter(r.promo_factors.items()))
     tolerance = ctx.rules.parameters.mkt_03.tolerance_cny
-    for k in range(n + 1):
+    # k == n: explained by tier and promo code; k == n + 1: the same, the code written full-width
+    for k in range(n + 2):
         pair = ctx.pick("orders", 2, np.ones(ctx.rows["orders"], bool))
         if len(pair) < 2:
             break
@@ -558,7 +648,8 @@ def plant_mkt_03(ctx: PlantContext) -> None:
             b.order_is_delivered[row] = at + 2 * DAY < b.base.batch_start
         product, cents = _order_product(ctx, k)
         arr = np.array([cents])
-        for row, promo_code in ((first, ""), (second, promo if k == n else "")):
+        second_code = {n: promo, n + 1: look_alike(promo.lower())}.get(k, "")
+        for row, promo_code in ((first, ""), (second, second_code)):
             factor = r.tier_factors[tiers[row]] * (promo_factor if promo_code else 1.0)
             charged = int(explained_cents(arr, np.array([factor]))[0])
             if row == second and k < n:
@@ -574,8 +665,10 @@ def plant_mkt_03(ctx: PlantContext) -> None:
             )
         if k < n:
             ctx.violation("MKT-03", key_of("orders", second))
-        else:
+        elif k == n:
             ctx.near_miss("MKT-03", "explained_by_tier_and_promo", key_of("orders", second))
+        else:
+            ctx.near_miss("MKT-03", "promo_code_written_full_width", key_of("orders", second))
 
 
 def _years_ago(ctx: PlantContext, years: int, days: int) -> int:
@@ -804,6 +897,13 @@ def plant_con_01(ctx: PlantContext) -> None:
     for i, row in enumerate(rows):
         clause = unfair[i % len(unfair)]
         ctx.edit("contract_templates", row, clause_text=f"{opening}。{clause}。")
+        ctx.violation("CON-01", f"{key_of('contract_templates', row)}:{clause}")
+    # a clause spelled with compatibility ideographs (不 as U+F967): the same clause after NFKC
+    spelled = [(u, look_alike(u)) for u in unfair if look_alike(u) != u][:1]
+    for (clause, written), row in zip(
+        spelled, ctx.pick("contract_templates", len(spelled)), strict=False
+    ):
+        ctx.edit("contract_templates", row, clause_text=f"{opening}。{written}。")
         ctx.violation("CON-01", f"{key_of('contract_templates', row)}:{clause}")
     for row in ctx.pick("contract_templates", 1):
         ctx.edit("contract_templates", row, clause_text=f"{opening}。{fair}。")

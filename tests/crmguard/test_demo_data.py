@@ -195,7 +195,8 @@ def _independent_counts(batch: Path, manifest: dict) -> dict[tuple[str, str], in
                 bump("embedded_newline", name)
             if any("，" in v or "＂" in v for v in fields):
                 bump("chinese_comma_or_quote", name)
-            if any(re.search("[０-９]", v) for v in fields):
+            # the corruption's columns: rule planters write full-width claims and codes elsewhere
+            if any(re.search("[０-９]", row.get(c, "")) for c in ("mobile", "id_number")):
                 bump("fullwidth_digits", name)
             if any("\udcff" in v for v in fields):
                 bump("undecodable_bytes", name)
@@ -322,7 +323,12 @@ def test_customer_values_are_realistic_and_checksums_valid(batch: Path, manifest
         assert number[6:14] == r["birth_date"].replace("-", "")
         if r["gender"] in ("男", "女"):
             assert int(number[16]) % 2 == (1 if r["gender"] == "男" else 0)
+    # deletion tombstones (DATA-05 near-misses) keep the key, status and dates only
+    tombstones = [r for r in rows if r["status"] == "closed" and not r["name"] and not r["mobile"]]
+    assert len(tombstones) <= 2
     for r in rows:
+        if r in tombstones:
+            continue
         assert re.fullmatch(r"1[3-9]\d{9}", unicodedata.normalize("NFKC", r["mobile"]))
         # sensitive and extra columns hold values only for some customers (CONS-03, DATA-01)
         card = r["bank_card_no"]

@@ -24,7 +24,7 @@ pivoted as (
     select
         customer_token,
         {%- for purpose in purposes %}
-        max(case when purpose = '{{ purpose }}'
+        max(case when {{ rule_text('purpose') }} = '{{ purpose }}'
             then case when is_in_force = 1 then 'granted' else 'withdrawn' end
         end) as consent_{{ purpose }}{{ ',' if not loop.last }}
         {%- endfor %}

@@ -16,7 +16,7 @@ channel_purposes as (
 contactable_customers as (
     select customer_token
     from customers
-    where coalesce(status, '') <> 'closed'
+    where coalesce({{ rule_text('status') }}, '') <> 'closed'
 ),
 
 consents_in_force_at_batch_end as (
@@ -34,7 +34,7 @@ consents_in_force_at_batch_end as (
         ) as consent_rank
     from consents
     inner join channel_purposes
-        on consents.purpose = channel_purposes.purpose
+        on {{ rule_text('consents.purpose') }} = {{ rule_text('channel_purposes.purpose') }}
     where {{ consent_in_force('consents', batch_end_instant(), before_instant=true) }}
 ),
 

@@ -22,8 +22,9 @@ messages_with_required_purpose as (
         messages.*,
         channel_purposes.purpose as required_purpose
     from messages
+    {# channels and purposes compared in their rule_text form (macros/rule_text.sql) #}
     left join channel_purposes
-        on messages.channel = channel_purposes.channel
+        on {{ rule_text('messages.channel') }} = {{ rule_text('channel_purposes.channel') }}
 ),
 
 consents_in_force_at_send as (
@@ -40,7 +41,7 @@ consents_in_force_at_send as (
     from messages_with_required_purpose as messages
     inner join consents
         on messages.customer_token = consents.customer_token
-        and messages.required_purpose = consents.purpose
+        and {{ rule_text('messages.required_purpose') }} = {{ rule_text('consents.purpose') }}
         and {{ consent_in_force('consents', 'messages.sent_at') }}
 ),
 

@@ -17,13 +17,20 @@ parameters as (
     where rule_id = 'MKT-03'
 ),
 
+{# tiers and codes match in their rule_text form: ｖｉｐ5 and vip5 are VIP5 #}
 tier_factors as (
-    select item as member_tier, value as factor_text, cast(value as decimal(9, 4)) as factor
+    select
+        {{ rule_text('item') }} as member_tier,
+        value as factor_text,
+        cast(value as decimal(9, 4)) as factor
     from parameters where parameter = 'member_tier_factors'
 ),
 
 promo_factors as (
-    select item as promo_code, value as factor_text, cast(value as decimal(9, 4)) as factor
+    select
+        {{ rule_text('item') }} as promo_code,
+        value as factor_text,
+        cast(value as decimal(9, 4)) as factor
     from parameters where parameter = 'promo_code_factors'
 ),
 
@@ -50,9 +57,9 @@ priced as (
         ) as decimal(18, 2)) as explained_price
     from orders
     left join tier_factors
-        on orders.member_tier_at_order = tier_factors.member_tier
+        on {{ rule_text('orders.member_tier_at_order') }} = tier_factors.member_tier
     left join promo_factors
-        on orders.promo_code = promo_factors.promo_code
+        on {{ rule_text('orders.promo_code') }} = promo_factors.promo_code
 ),
 
 compared as (

@@ -5,7 +5,8 @@
    the delivery day itself, day 0, is also inside the right) and rejected for a reason that is
    neither one of always_valid_reasons nor the Art. 25 exception of the product's category
    (category_exceptions) is a finding. A rejection without any reason is no valid reason.
-   Parameters: config/rules.yaml via the rule_parameters seed. #}
+   Parameters: config/rules.yaml via the rule_parameters seed; channels, categories, statuses and
+   reasons compared in their rule_text form on both sides. #}
 with orders as (
     select * from {{ ref('stg_restricted__orders') }}
     where return_requested_at is not null
@@ -17,15 +18,18 @@ parameters as (
 ),
 
 remote_channels as (
-    select item as sales_channel from parameters where parameter = 'remote_channels'
+    select distinct {{ rule_text('item') }} as sales_channel from parameters
+    where parameter = 'remote_channels'
 ),
 
 always_valid_reasons as (
-    select item as reason from parameters where parameter = 'always_valid_reasons'
+    select distinct {{ rule_text('item') }} as reason from parameters
+    where parameter = 'always_valid_reasons'
 ),
 
 category_exceptions as (
-    select item as product_category, value as reason from parameters
+    select {{ rule_text('item') }} as product_category, {{ rule_text('value') }} as reason
+    from parameters
     where parameter = 'category_exceptions'
 ),
 
@@ -45,15 +49,15 @@ measured as (
         category_exceptions.reason as category_exception_reason,
         (
             always_valid_reasons.reason is not null
-            or orders.return_reject_reason = category_exceptions.reason
+            or {{ rule_text('orders.return_reject_reason') }} = category_exceptions.reason
         ) as is_valid_reason
     from orders
     left join remote_channels
-        on orders.sales_channel = remote_channels.sales_channel
+        on {{ rule_text('orders.sales_channel') }} = remote_channels.sales_channel
     left join category_exceptions
-        on orders.product_category = category_exceptions.product_category
+        on {{ rule_text('orders.product_category') }} = category_exceptions.product_category
     left join always_valid_reasons
-        on orders.return_reject_reason = always_valid_reasons.reason
+        on {{ rule_text('orders.return_reject_reason') }} = always_valid_reasons.reason
 ),
 
 judged as (
@@ -73,7 +77,7 @@ final as (
         (
             is_remote_sale
             and within_window
-            and coalesce(return_status = 'rejected', false)
+            and coalesce({{ rule_text('return_status') }} = 'rejected', false)
             and not coalesce(is_valid_reason, false)
         ) as violates_cus_02
     from judged

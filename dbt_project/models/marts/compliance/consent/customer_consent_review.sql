@@ -14,15 +14,15 @@ with customers as (
 ),
 
 consents as (
-    select customer_token, purpose, granted_at, withdrawn_at
+    select customer_token, {{ rule_text('purpose') }} as purpose, granted_at, withdrawn_at
     from {{ ref('stg_restricted__consents') }}
 ),
 
 parameters as (
     select
         {{ rule_param('CONS-02', 'minimum_age', type='integer') }} as minimum_age,
-        {{ rule_param('CONS-02', 'guardian_purpose', type=dbt.type_string()) }} as guardian_purpose,
-        {{ rule_param('CONS-03', 'consent_purpose', type=dbt.type_string()) }} as sensitive_purpose
+        {{ rule_text(rule_param('CONS-02', 'guardian_purpose', type=dbt.type_string())) }} as guardian_purpose,
+        {{ rule_text(rule_param('CONS-03', 'consent_purpose', type=dbt.type_string())) }} as sensitive_purpose
 ),
 
 sensitive_entities as (

@@ -31,7 +31,9 @@ evidence as (
         contracts.shipped_at,
         contracts.accepted_at,
         parameters.acceptance_days,
-        coalesce(contracts.sign_method = parameters.e_signature_method, false) as is_e_signature,
+        coalesce(
+            {{ rule_text('contracts.sign_method') }} = {{ rule_text('parameters.e_signature_method') }}, false
+        ) as is_e_signature,
         coalesce(contracts.signer_identity_verified, false) as has_identity_verification,
         {{ is_present('contracts.timestamp_token') }} as has_timestamp_token,
         {{ is_present('contracts.document_sha256') }} as has_document_hash,

@@ -1,13 +1,17 @@
 {# DATA-06 per campaign and customers column listed in its data_fields_used (comma list, trimmed):
    a finding when the column's declared purposes (config/field_purposes.yaml, through
    field_inventory for source customers) do not include rule_parameters DATA-06
-   required_purpose. A column the inventory does not know has no declared purpose: a finding. #}
+   required_purpose. A column the inventory does not know has no declared purpose: a finding.
+   Column names and purposes compared in their rule_text form (GPS_Location is gps_location). #}
 with campaigns as (
     select campaign_id, data_fields_used from {{ ref('stg_protected__campaigns') }}
 ),
 
 fields_used as (
-    {{ split_list_rows('campaigns', ['campaign_id'], 'data_fields_used', 'column_name') }}
+    select campaign_id, {{ rule_text('column_name') }} as column_name
+    from (
+        {{ split_list_rows('campaigns', ['campaign_id'], 'data_fields_used', 'column_name') }}
+    ) as listed
 ),
 
 customer_columns as (
@@ -20,7 +24,7 @@ customer_columns as (
 ),
 
 required as (
-    select {{ rule_param('DATA-06', 'required_purpose', type=dbt.type_string()) }} as purpose
+    select {{ rule_text(rule_param('DATA-06', 'required_purpose', type=dbt.type_string())) }} as purpose
 ),
 
 judged as (
@@ -30,7 +34,7 @@ judged as (
         customer_columns.declared_purposes,
         required.purpose as required_purpose,
         coalesce(
-            concat(',', replace(customer_columns.declared_purposes, ' ', ''), ',')
+            concat(',', replace({{ rule_text('customer_columns.declared_purposes') }}, ' ', ''), ',')
                 like concat('%,', required.purpose, ',%'),
             false
         ) as has_required_purpose

@@ -18,8 +18,8 @@ with transfers as (
         destination_country,
         coalesce(individuals_count, 0) as individuals_count,
         coalesce(sensitive_individuals_count, 0) as sensitive_individuals_count,
-        coalesce(exemption_basis, 'none') as exemption_basis,
-        coalesce(mechanism, 'none') as mechanism,
+        coalesce(nullif({{ rule_text('exemption_basis') }}, ''), 'none') as exemption_basis,
+        coalesce(nullif({{ rule_text('mechanism') }}, ''), 'none') as mechanism,
         approval_ref,
         cast(year({{ local_date('transferred_at') }}) as integer) as transfer_year
     from {{ ref('stg_restricted__data_transfers') }}
@@ -32,14 +32,14 @@ parameters as (
 ),
 
 exempt_bases as (
-    select item as basis from parameters where parameter = 'exempt_bases'
+    select distinct {{ rule_text('item') }} as basis from parameters where parameter = 'exempt_bases'
 ),
 
 satisfying as (
     {# requirement -> mechanism that satisfies it (satisfies.<requirement>: [mechanisms]) #}
     select
         substr(parameter, length('satisfies.') + 1) as requirement,
-        item as mechanism
+        {{ rule_text('item') }} as mechanism
     from parameters
     where parameter like 'satisfies.%'
 ),

@@ -13,12 +13,13 @@
 ] %}
 
 with judged_sources as (
-    select item as source_name from {{ ref('rule_parameters') }}
+    select distinct {{ rule_text('item') }} as source_name from {{ ref('rule_parameters') }}
     where rule_id = 'DATA-03' and parameter = 'sources'
 ),
 
 mainland_regions as (
-    select item as region from {{ ref('organisation_facts') }}
+    {# region names compared in their rule_text form: CN-North-1 is cn-north-1 #}
+    select distinct {{ rule_text('item') }} as region from {{ ref('organisation_facts') }}
     where fact = 'mainland_regions'
 ),
 
@@ -61,7 +62,7 @@ judged as (
         on records.source_name = judged_sources.source_name
     cross join organisation
     left join mainland_regions
-        on records.storage_region = mainland_regions.region
+        on {{ rule_text('records.storage_region') }} = mainland_regions.region
 )
 
 select

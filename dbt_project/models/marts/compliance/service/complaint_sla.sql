@@ -10,7 +10,7 @@ with complaints as (
 ),
 
 response_limits as (
-    select item as severity, cast(value as double) as limit_hours
+    select {{ rule_text('item') }} as severity, cast(value as double) as limit_hours
     from {{ ref('rule_parameters') }}
     where rule_id = 'CUS-01' and parameter = 'first_response_hours'
 ),
@@ -33,7 +33,7 @@ measured as (
         ) as is_resolved
     from complaints
     left join response_limits
-        on complaints.severity = response_limits.severity
+        on {{ rule_text('complaints.severity') }} = response_limits.severity
 ),
 
 judged as (

@@ -11,7 +11,7 @@ with incidents as (
 ),
 
 regulator_levels as (
-    select item as level
+    select distinct {{ rule_text('item') }} as level
     from {{ ref('rule_parameters') }}
     where rule_id = 'CUS-03' and parameter = 'regulator_levels'
 ),
@@ -45,7 +45,7 @@ measured as (
     from incidents
     cross join limits
     left join regulator_levels
-        on incidents.level = regulator_levels.level
+        on {{ rule_text('incidents.level') }} = regulator_levels.level
 ),
 
 judged as (

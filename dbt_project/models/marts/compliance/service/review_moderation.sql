@@ -12,11 +12,11 @@ parameters as (
 ),
 
 moderated_statuses as (
-    select item as status from parameters where parameter = 'moderated_statuses'
+    select distinct {{ rule_text('item') }} as status from parameters where parameter = 'moderated_statuses'
 ),
 
 invalid_reasons as (
-    select item as reason from parameters where parameter = 'invalid_reasons'
+    select distinct {{ rule_text('item') }} as reason from parameters where parameter = 'invalid_reasons'
 ),
 
 normalised as (
@@ -27,7 +27,7 @@ normalised as (
         cast(rating as integer) as rating,
         status,
         moderation_reason,
-        coalesce(nullif(trim(moderation_reason), ''), 'none') as reason_given
+        coalesce(nullif({{ rule_text('moderation_reason') }}, ''), 'none') as reason_given
     from reviews
 ),
 
@@ -42,7 +42,7 @@ judged as (
         ) as violates_cus_04
     from normalised
     left join moderated_statuses
-        on normalised.status = moderated_statuses.status
+        on {{ rule_text('normalised.status') }} = moderated_statuses.status
     left join invalid_reasons
         on normalised.reason_given = invalid_reasons.reason
 )

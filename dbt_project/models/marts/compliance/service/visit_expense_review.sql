@@ -7,7 +7,7 @@ with expenses as (
 ),
 
 limits as (
-    select item as expense_type, cast(value as decimal(18, 2)) as limit_cny
+    select {{ rule_text('item') }} as expense_type, cast(value as decimal(18, 2)) as limit_cny
     from {{ ref('rule_parameters') }}
     where rule_id = 'MKT-05' and parameter = 'per_visit_limit_cny'
 ),
@@ -27,7 +27,7 @@ judged as (
         coalesce(cast(expenses.amount as decimal(18, 2)) > limits.limit_cny, false) as over_limit
     from expenses
     left join limits
-        on expenses.expense_type = limits.expense_type
+        on {{ rule_text('expenses.expense_type') }} = limits.expense_type
 )
 
 select
