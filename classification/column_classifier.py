@@ -38,7 +38,6 @@ _PROSE = re.compile(r"[\u4e00-\u9fff]|\s")
 # what exports decorate amounts with: currency signs, thousands separators, 元/CNY/RMB
 _MONEY_DECORATION = re.compile(r"[¥￥$,，\s]|元|CNY|RMB", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(\d+)(?:\.(\d+))?")
-TOP_EVIDENCE = 3
 
 
 @dataclass
