@@ -259,6 +259,17 @@ def _group_of(entity: str, settings: ClassificationSettings) -> list[str]:
     return [entity]
 
 
+@dataclass
+class _Found:
+    """What ``_decide`` saw, kept for the decision's evidence."""
+
+    header: HeaderEvidence | None
+    ev: ValueEvidence | None = None
+    shape: ColumnShape | None = None
+    discarded: dict[str, float] = field(default_factory=dict)  # hits the shape does not admit
+    financial: tuple[str, float] | None = None  # (shape description, share of values fitting)
+
+
 def decide(
     column: str,
     values: list[str] | None,
@@ -274,17 +285,6 @@ def decide(
     decision = _decide(column, values, sample, kind, settings, numeric_in_china_bounds, found)
     decision.evidence = _evidence(decision, column, len(sample), found)
     return decision
-
-
-@dataclass
-class _Found:
-    """What ``_decide`` saw, kept for the decision's evidence."""
-
-    header: HeaderEvidence | None
-    ev: ValueEvidence | None = None
-    shape: ColumnShape | None = None
-    discarded: dict[str, float] = field(default_factory=dict)  # hits the shape does not admit
-    financial: tuple[str, float] | None = None  # (shape description, share of values fitting)
 
 
 def _evidence(decision: ColumnDecision, column: str, n: int, found: _Found) -> list[dict]:
