@@ -38,7 +38,6 @@ _PROSE = re.compile(r"[\u4e00-\u9fff]|\s")
 # what exports decorate amounts with: currency signs, thousands separators, 元/CNY/RMB
 _MONEY_DECORATION = re.compile(r"[¥￥$,，\s]|元|CNY|RMB", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(\d+)(?:\.(\d+))?")
-TOP_EVIDENCE = 3
 
 
 @dataclass
@@ -260,6 +259,17 @@ def _group_of(entity: str, settings: ClassificationSettings) -> list[str]:
     return [entity]
 
 
+@dataclass
+class _Found:
+    """What ``_decide`` saw, kept for the decision's evidence."""
+
+    header: HeaderEvidence | None
+    ev: ValueEvidence | None = None
+    shape: ColumnShape | None = None
+    discarded: dict[str, float] = field(default_factory=dict)  # hits the shape does not admit
+    financial: tuple[str, float] | None = None  # (shape description, share of values fitting)
+
+
 def decide(
     column: str,
     values: list[str] | None,
@@ -275,17 +285,6 @@ def decide(
     decision = _decide(column, values, sample, kind, settings, numeric_in_china_bounds, found)
     decision.evidence = _evidence(decision, column, len(sample), found)
     return decision
-
-
-@dataclass
-class _Found:
-    """What ``_decide`` saw, kept for the decision's evidence."""
-
-    header: HeaderEvidence | None
-    ev: ValueEvidence | None = None
-    shape: ColumnShape | None = None
-    discarded: dict[str, float] = field(default_factory=dict)  # hits the shape does not admit
-    financial: tuple[str, float] | None = None  # (shape description, share of values fitting)
 
 
 def _evidence(decision: ColumnDecision, column: str, n: int, found: _Found) -> list[dict]:

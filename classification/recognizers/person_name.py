@@ -10,6 +10,7 @@ from classification.settings import RecognizerSettings
 
 _NOT_HAN_L = r"(?<![\u4e00-\u9fff])"
 _NOT_HAN_R = r"(?![\u4e00-\u9fff])"
+_PLACE_SUFFIXES = "省市区县"
 
 
 class PersonNameRecognizer(ChineseRecognizer):
@@ -26,3 +27,7 @@ class PersonNameRecognizer(ChineseRecognizer):
             ("single_surname", rf"{_NOT_HAN_L}{single}{given}{{1,2}}{_NOT_HAN_R}", 0.5),
             ("name_masked", rf"{_NOT_HAN_L}(?:{compound}|{single})[*＊]{{1,2}}{_NOT_HAN_R}", 0.7),
         ]
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # 江苏省, 黄石市, 金山区: a surname-initial place name ends in an administrative suffix
+        return False if pattern_text[-1] in _PLACE_SUFFIXES else None

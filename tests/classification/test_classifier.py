@@ -207,3 +207,23 @@ def test_evidence_names_header_value_share_and_checksum() -> None:
     checksum = next(e for e in d.evidence if e["kind"] == "checksum")
     assert checksum["share"] == 1.0 and "GB 11643" in checksum["detail"]
     assert d.as_dict()["evidence"] == d.evidence
+
+
+def test_financial_vocabulary_and_shapes_are_config() -> None:
+    """A term added to the YAML lexicon, or a narrower shape, changes the decision."""
+    settings = classification_settings()
+    assert decide("qqje", AMOUNTS, "string", settings).entity == "NONE"
+    lexicon = dict(settings.header_lexicon)
+    lexicon["TRANSACTION_AMOUNT"] = [*lexicon["TRANSACTION_AMOUNT"], "qqje"]
+    wider = settings.model_copy(update={"header_lexicon": lexicon})
+    assert decide("qqje", AMOUNTS, "string", wider).entity == "TRANSACTION_AMOUNT"
+    shapes = settings.financial_shapes
+    score = shapes.entities["CREDIT_SCORE"].model_copy(update={"max": 500})
+    narrower = settings.model_copy(
+        update={
+            "financial_shapes": shapes.model_copy(
+                update={"entities": {**shapes.entities, "CREDIT_SCORE": score}}
+            )
+        }
+    )
+    assert decide("xypf", SCORES, "string", narrower).entity == "UNCLASSIFIED"

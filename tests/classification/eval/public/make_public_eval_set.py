@@ -402,9 +402,32 @@ COLUMNS: dict[str, dict[str, tuple[str, Gen]]] = {
 }
 
 
+def write_set(out: Path, seed: int = SEED, rows: int = ROWS) -> None:
+    """Write the tables and labels.yaml to ``out`` (another seed: a held-out variant)."""
+    fake.seed_instance(seed)
+    rng.seed(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    labels: dict[str, dict[str, str]] = {}
+    for table, cols in COLUMNS.items():
+        values = [[str(gen(i)) for _, gen in cols.values()] for i in range(rows)]
+        with (out / f"{table}.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            w.writerows(values)
+        labels[table] = {c: e for c, (e, _) in cols.items()}
+    (out / "labels.yaml").write_text(
+        "# expected entity per column of the public-material tables (make_public_eval_set.py)\n"
+        + yaml.safe_dump(labels, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stdnum-sdist", type=Path, help="refresh stdnum_vectors.yaml from it")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder (default: this one)")
+    parser.add_argument("--seed", type=int, default=SEED, help="another seed: held-out variant")
+    parser.add_argument("--rows", type=int, default=ROWS)
     args = parser.parse_args()
     if args.stdnum_sdist:
         VECTORS.write_text(
@@ -412,19 +435,7 @@ def main() -> None:
             + yaml.safe_dump(extract_stdnum_vectors(args.stdnum_sdist), allow_unicode=True),
             encoding="utf-8",
         )
-    labels: dict[str, dict[str, str]] = {}
-    for table, cols in COLUMNS.items():
-        rows = [[str(gen(i)) for _, gen in cols.values()] for i in range(ROWS)]
-        with (HERE / f"{table}.csv").open("w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(cols)
-            w.writerows(rows)
-        labels[table] = {c: e for c, (e, _) in cols.items()}
-    (HERE / "labels.yaml").write_text(
-        "# expected entity per column of the public-material tables (make_public_eval_set.py)\n"
-        + yaml.safe_dump(labels, allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
-    )
+    write_set(args.out, args.seed, args.rows)
 
 
 if __name__ == "__main__":
