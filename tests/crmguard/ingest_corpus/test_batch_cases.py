@@ -298,3 +298,21 @@ def test_a_file_the_parser_chokes_on_is_refused_alone(crmguard_home: Path, batch
     for r in summary["refused"]:
         assert f"REFUSED: {batch / r['file']}" in run.stdout and "\n" not in r["reason"]
     sound(crmguard_home, batch, run, refused=failed)
+
+
+def test_concurrent_ingests_of_two_batches(crmguard_home: Path, batch: Path) -> None:
+    # both write crm.duckdb (invalidate, then record); DuckDB refuses a second writer at once
+    other = "2026-11-21"
+    shutil.copytree(batch, batch.parent / other)
+    for _ in range(2):
+        procs = [
+            ingest(crmguard_home, wait=False),
+            ingest(crmguard_home, batch_date=other, wait=False),
+        ]
+        runs = [subprocess.CompletedProcess(p.args, 0, *p.communicate(timeout=120)) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [r.stderr[-800:] for r in runs]
+    con = duckdb.connect(str(crmguard_home / "warehouse" / "crm.duckdb"), read_only=True)
+    per_batch = con.execute(
+        "select batch_date::varchar, count(*) from governance.reconciliation group by 1 order by 1"
+    ).fetchall()
+    assert per_batch == [(BATCH, 13), (other, 13)]
