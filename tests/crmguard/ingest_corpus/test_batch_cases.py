@@ -35,6 +35,8 @@ from tests.crmguard.ingest_corpus.corpus import (
 )
 
 pytestmark = pytest.mark.timeout(180)
+# several ingest processes raced or killed on purpose: tens of seconds, so out of the unit tier
+RACE = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
@@ -205,6 +207,7 @@ def test_failed_rerun_replaces_the_earlier_reconciliation(crmguard_home: Path, b
     assert files == [("customers.csv",)]
 
 
+@RACE
 def test_killed_ingest_then_rerun(crmguard_home: Path, batch: Path) -> None:
     # a legacy orphan of the old in-zone temp folders, with a plaintext decoded copy
     legacy = crmguard_home / "lake" / "raw" / "customers" / f".batch_date={BATCH}.tmp-dead"
@@ -223,6 +226,7 @@ def test_killed_ingest_then_rerun(crmguard_home: Path, batch: Path) -> None:
     assert reconciliation(crmguard_home)["summary"]["complete"] is True
 
 
+@RACE
 def test_concurrent_ingests_serialised(crmguard_home: Path, batch: Path, tmp_path: Path) -> None:
     logs = [tmp_path / f"ingest-{i}.err" for i in range(2)]
     env = {**os.environ, "CRMGUARD_HOME": str(crmguard_home)}
@@ -300,6 +304,7 @@ def test_a_file_the_parser_chokes_on_is_refused_alone(crmguard_home: Path, batch
     sound(crmguard_home, batch, run, refused=failed)
 
 
+@RACE
 def test_concurrent_ingests_of_two_batches(crmguard_home: Path, batch: Path) -> None:
     # both write crm.duckdb (invalidate, then record); DuckDB refuses a second writer at once
     other = "2026-11-21"
