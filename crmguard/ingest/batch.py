@@ -232,7 +232,6 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
 
 def _ingest_accepted_file(landing_root: str, batch_date: str, file: str) -> dict:
     started = time.monotonic()
-    owner_only_umask()  # before any write: raw, quarantine and engine scratch files owner-only
     day = parse_batch_date(batch_date)
     accepted = accepted_file(landing_root, batch_date, file)
     path, fmt, source = accepted.path, accepted.format, accepted.source

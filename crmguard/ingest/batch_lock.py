@@ -32,9 +32,11 @@ class BatchLocked(RuntimeError):
 
 
 def lock_path(batch_date: str) -> Path:
+    """The lock file of a batch (or of ``"warehouse"``, the ingest's writes to crm.duckdb)."""
     ensure_private_dir(layout().ingest_reports)  # whoever takes the lock first, umask or not
     folder = ensure_private_dir(layout().ingest_reports / "locks")
-    return folder / f"{canonical_batch_date(batch_date)}.lock"
+    name = batch_date if batch_date == "warehouse" else canonical_batch_date(batch_date)
+    return folder / f"{name}.lock"
 
 
 @contextlib.contextmanager
@@ -89,3 +91,30 @@ def _holder(path: Path) -> str:
     except (OSError, UnicodeDecodeError):
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""
+
+
+@contextlib.contextmanager
+def warehouse_writer(wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]:
+    """Serialise the ingest's short writes to ``crm.duckdb`` across batches (DuckDB refuses a
+    second writer at once instead of waiting). Inside Airflow the one-slot pool does this."""
+    path = lock_path("warehouse")
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE)
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BatchLocked(
+                        f"another ingest is writing {layout().warehouse_db} (lock {path}); "
+                        f"waited {wait_s:g} s"
+                    ) from None
+                time.sleep(_POLL_S)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -13,7 +13,7 @@ import sys
 
 from crmguard.batch_date import batch_date_arg
 from crmguard.ingest.batch import ingest_file
-from crmguard.ingest.batch_lock import DEFAULT_WAIT_S, BatchLocked, batch_lock
+from crmguard.ingest.batch_lock import DEFAULT_WAIT_S, BatchLocked, batch_lock, warehouse_writer
 from crmguard.ingest.landing import LandingFileError, scan_batch
 from crmguard.ingest.load import sweep_orphans
 from crmguard.ingest.reconcile import ReconciliationError, invalidate_batch, record_batch
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _ingest_batch(landing: str, batch_date: str) -> int:
-    invalidate_batch(batch_date)  # whatever happens next, the earlier record is not this run's
+    with warehouse_writer():  # whatever happens next, the earlier record is not this run's
+        invalidate_batch(batch_date)
     scan = scan_batch(landing, batch_date)  # a missing or escaping batch folder stops here
     for leftover in sweep_orphans():
         log.warning("removed %s, left by a killed ingest", leftover)
@@ -83,7 +84,8 @@ def _ingest_batch(landing: str, batch_date: str) -> int:
     if scan.skipped:
         print("skipped (not sources): " + ", ".join(scan.skipped))
     try:
-        summary = record_batch(batch_date, results, refused)
+        with warehouse_writer():
+            summary = record_batch(batch_date, results, refused)
     except ReconciliationError as exc:
         print(f"FAILED: {exc}")
         return 1

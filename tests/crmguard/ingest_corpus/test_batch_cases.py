@@ -35,6 +35,8 @@ from tests.crmguard.ingest_corpus.corpus import (
 )
 
 pytestmark = pytest.mark.timeout(180)
+# several ingest processes raced or killed on purpose: tens of seconds, so out of the unit tier
+RACE = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
@@ -205,6 +207,7 @@ def test_failed_rerun_replaces_the_earlier_reconciliation(crmguard_home: Path, b
     assert files == [("customers.csv",)]
 
 
+@RACE
 def test_killed_ingest_then_rerun(crmguard_home: Path, batch: Path) -> None:
     # a legacy orphan of the old in-zone temp folders, with a plaintext decoded copy
     legacy = crmguard_home / "lake" / "raw" / "customers" / f".batch_date={BATCH}.tmp-dead"
@@ -223,6 +226,7 @@ def test_killed_ingest_then_rerun(crmguard_home: Path, batch: Path) -> None:
     assert reconciliation(crmguard_home)["summary"]["complete"] is True
 
 
+@RACE
 def test_concurrent_ingests_serialised(crmguard_home: Path, batch: Path, tmp_path: Path) -> None:
     logs = [tmp_path / f"ingest-{i}.err" for i in range(2)]
     env = {**os.environ, "CRMGUARD_HOME": str(crmguard_home)}
@@ -298,3 +302,22 @@ def test_a_file_the_parser_chokes_on_is_refused_alone(crmguard_home: Path, batch
     for r in summary["refused"]:
         assert f"REFUSED: {batch / r['file']}" in run.stdout and "\n" not in r["reason"]
     sound(crmguard_home, batch, run, refused=failed)
+
+
+@RACE
+def test_concurrent_ingests_of_two_batches(crmguard_home: Path, batch: Path) -> None:
+    # both write crm.duckdb (invalidate, then record); DuckDB refuses a second writer at once
+    other = "2026-11-21"
+    shutil.copytree(batch, batch.parent / other)
+    for _ in range(2):
+        procs = [
+            ingest(crmguard_home, wait=False),
+            ingest(crmguard_home, batch_date=other, wait=False),
+        ]
+        runs = [subprocess.CompletedProcess(p.args, 0, *p.communicate(timeout=120)) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [r.stderr[-800:] for r in runs]
+    con = duckdb.connect(str(crmguard_home / "warehouse" / "crm.duckdb"), read_only=True)
+    per_batch = con.execute(
+        "select batch_date::varchar, count(*) from governance.reconciliation group by 1 order by 1"
+    ).fetchall()
+    assert per_batch == [(BATCH, 13), (other, 13)]
