@@ -157,6 +157,11 @@ def _master_of(version: int | None) -> tuple[int, bytes]:
     return number, bytes.fromhex(entry["master"])
 
 
+def key_versions() -> list[int]:
+    """Every key version in the key file (tokens made under any of them may still exist)."""
+    return sorted(int(v) for v in _read_document()["keys"])
+
+
 def access_log_key(version: int | None = None) -> tuple[int, bytes]:
     """(version, key) that MACs access-log entries: rewriting the whole chain needs it."""
     number, master = _master_of(version)

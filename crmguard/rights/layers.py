@@ -111,7 +111,7 @@ def customer_known(customer_token: str) -> bool:
             found = con.execute(
                 "select count(*) from read_parquet(?) where customer_token = ?",
                 [[str(f) for f in part.files], customer_token],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if found:
                 return True
     finally:

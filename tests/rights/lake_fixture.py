@@ -273,6 +273,6 @@ def count_rows(folder: Path, where: str = "true") -> int:
     try:
         return con.execute(
             f"select count(*) from read_parquet('{folder}/*.parquet') where {where}"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     finally:
         con.close()
