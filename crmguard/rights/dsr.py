@@ -264,3 +264,18 @@ def events(request_id: str) -> list[tuple]:
         ).fetchall()
     finally:
         con.close()
+
+
+def pending() -> list[str]:
+    """Requests whose identity is verified and that are not closed yet (the DAG carries them
+    out; received ones wait for a person to verify the requester)."""
+    con = connect()
+    try:
+        ensure_tables(con)
+        rows = con.execute(
+            "select request_id from governance.dsr_requests "
+            "where status in ('verified', 'in_progress') order by received_at, request_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
