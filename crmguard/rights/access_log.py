@@ -134,7 +134,17 @@ def _name(entry: dict, line: int) -> str:
 
 def verify(path: Path | None = None) -> list[str]:
     """Problems of the log, first broken entry first (empty when the chain is intact)."""
-    path = path or log_path()
+    return [message for message, _ in check(path or log_path())]
+
+
+def first_broken_seq(path: Path | None = None) -> int | None:
+    """Sequence number from which the chain cannot be trusted (None when it is intact)."""
+    problems = check(path or log_path())
+    return problems[0][1] if problems else None
+
+
+def check(path: Path) -> list[tuple[str, int]]:
+    """(problem, first untrusted seq) of the log; empty when the chain is intact."""
     lines = _lines(path)
     parsed: list[dict] = []
     for number, line in enumerate(lines, 1):
@@ -143,7 +153,7 @@ def verify(path: Path | None = None) -> list[str]:
             if not isinstance(entry, dict):
                 raise ValueError("not an object")
         except ValueError:
-            return [f"line {number}: not a JSON entry (edited)"]
+            return [(f"line {number}: not a JSON entry (edited)", number)]
         parsed.append(entry)
     seqs = [e.get("seq") for e in parsed]
     previous = GENESIS
@@ -151,15 +161,19 @@ def verify(path: Path | None = None) -> list[str]:
         name = _name(entry, number)
         if entry.get("seq") != number:
             if number in seqs[number:]:
-                return [f"{name}: out of order (entry seq {number} appears later): reordered"]
+                return [
+                    (f"{name}: out of order (entry seq {number} appears later): reordered", number)
+                ]
             if number in seqs[: number - 1]:
-                return [f"{name}: out of order (follows a later entry): reordered"]
-            return [f"entry seq {number} removed: line {number} holds seq {entry.get('seq')}"]
+                return [(f"{name}: out of order (follows a later entry): reordered", number)]
+            return [
+                (f"entry seq {number} removed: line {number} holds seq {entry.get('seq')}", number)
+            ]
         body = {k: entry.get(k) for k in FIELDS}
         if set(entry) != {*FIELDS, "hash", "mac"}:
-            return [f"{name}: fields added or removed (edited)"]
+            return [(f"{name}: fields added or removed (edited)", number)]
         if sha256_hex(canonical(body)) != entry["hash"]:
-            return [f"{name}: content does not match its hash (edited)"]
+            return [(f"{name}: content does not match its hash (edited)", number)]
         try:
             mac_ok = hmac.compare_digest(
                 _mac(int(entry["key_version"]), entry["hash"]), entry["mac"]
@@ -167,9 +181,14 @@ def verify(path: Path | None = None) -> list[str]:
         except (key_store.KeyringError, TypeError, ValueError):
             mac_ok = False
         if not mac_ok:
-            return [f"{name}: MAC does not match (entry rewritten without the log key)"]
+            return [(f"{name}: MAC does not match (entry rewritten without the log key)", number)]
         if entry["prev"] != previous:
-            return [f"{name}: previous-hash link broken (an entry before it was edited or removed)"]
+            return [
+                (
+                    f"{name}: previous-hash link broken (an entry before it was edited or removed)",
+                    number,
+                )
+            ]
         previous = entry["hash"]
     head_path = path.parent / HEAD
     if parsed or head_path.exists():
@@ -179,15 +198,18 @@ def verify(path: Path | None = None) -> list[str]:
                 _mac(int(head["key_version"]), f"{head['seq']}:{head['hash']}"), head["mac"]
             )
         except (OSError, ValueError, KeyError, TypeError, key_store.KeyringError):
-            return [f"{head_path}: head record missing or unreadable (log truncated or replaced)"]
+            return [
+                (f"{head_path}: head record missing or unreadable (log replaced)", len(parsed) + 1)
+            ]
         if not head_ok:
-            return [f"{head_path}: head record MAC does not match (edited)"]
+            return [(f"{head_path}: head record MAC does not match (edited)", len(parsed) + 1)]
         last_seq = parsed[-1]["seq"] if parsed else 0
         if head["seq"] != last_seq or (parsed and head["hash"] != parsed[-1]["hash"]):
-            return [
+            message = (
                 f"entry seq {last_seq + 1} removed: the log ends at seq {last_seq} but its head "
                 f"record names seq {head['seq']} (entries cut off the end)"
-            ]
+            )
+            return [(message, last_seq + 1)]
     return []
 
 
@@ -208,3 +230,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify_parser = sub.add_parser("verify", help="check the access log's chain; name a bad entry")
     verify_parser.add_argument("--log", help="log file (default lake/audit/access_log.jsonl)")
     verify_parser.set_defaults(func=_verify_cli)
+    from crmguard.rights.access_review import register_report
+
+    register_report(sub)

@@ -71,6 +71,14 @@ def rewrite_partition(
             f'case when {unlinking} then null else "{c}" end as "{c}"' for c in unlink_columns
         )
         replace = f" replace ({nulls})"
+    swap_partition(con, part, f"select *{replace} from read_parquet({files}) where not {deleting}")
+    action = "deleted" if not unlinked else ("unlinked" if not removed else "deleted+unlinked")
+    return result | {"action": action, "sha256_after": partition_sha256(part)}
+
+
+def swap_partition(con: duckdb.DuckDBPyConnection, part: Partition, select_sql: str) -> None:
+    """Replace ``part`` with the rows of ``select_sql`` (one Parquet file), written into a sibling
+    folder and swapped in by rename; modes and non-Parquet files (manifests) are kept."""
     tag = uuid.uuid4().hex[:8]
     staging = part.path.parent / f".{part.path.name}.tmp-{tag}"
     retired = part.path.parent / f".{part.path.name}.old-{tag}"
@@ -79,10 +87,7 @@ def rewrite_partition(
     staging.mkdir(mode=0o700)
     try:
         target = staging / "part-00000.parquet"
-        con.execute(
-            f"copy (select *{replace} from read_parquet({files}) where not {deleting}) "
-            f"to '{target}' (format parquet, compression zstd)"
-        )
+        con.execute(f"copy ({select_sql}) to '{target}' (format parquet, compression zstd)")
         os.chmod(target, file_mode)
         for other in part.path.iterdir():  # _protection.json, _SUCCESS: kept as they were
             if other.is_file() and other.suffix != ".parquet" and not other.name.startswith("."):
@@ -94,8 +99,6 @@ def rewrite_partition(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(retired, ignore_errors=True)
-    action = "deleted" if not unlinked else ("unlinked" if not removed else "deleted+unlinked")
-    return result | {"action": action, "sha256_after": partition_sha256(part)}
 
 
 def _kept_where(

@@ -11,6 +11,7 @@ import duckdb
 
 from crmguard.paths import layout
 from crmguard.rights import access_log, certificate, dsr
+from crmguard.rights.correction import ensure_table as ensure_corrections_table
 from crmguard.rights.erasure import erase_lake, erase_marts, scan, shred
 from crmguard.rights.locate import Subject
 from crmguard.rights.package import build_package
@@ -54,6 +55,14 @@ def _rights_files(tokens: list[str]) -> list[dict]:
             "and customer_token in (select unnest(?::varchar[]))",
             [tokens],
         ).fetchall()
+        ensure_corrections_table(con)
+        corrections = con.execute(
+            "delete from governance.dsr_corrections "
+            "where customer_token in (select unnest(?::varchar[]))",
+            [tokens],
+        ).fetchall()[0][0]
+        if corrections:
+            removed.append(f"warehouse/crm.duckdb:governance.dsr_corrections ({corrections} rows)")
     finally:
         con.close()
     for (package,) in packages:

@@ -31,6 +31,7 @@
     {'rule_id': 'CON-03', 'model': 'retention_register', 'subject': 'record_key',
      'where': "rule_model.source_name = 'contracts'"},
     {'rule_id': 'CON-04', 'model': 'contract_register'},
+    {'rule_id': 'FIN-01', 'model': 'access_review'},
 ] %}
 
 {% for check in checks %}
