@@ -70,9 +70,13 @@ def crm_governance():
     def reconcile(batch: dict, results: list[dict]) -> dict:
         from crmguard.ingest import record_batch
         from crmguard.pipeline import fail_on_data_error
+        from crmguard.rights.correction import apply_corrections
 
         with fail_on_data_error():
-            return record_batch(batch["batch_date"], list(results))
+            recorded = record_batch(batch["batch_date"], list(results))
+        # data-subject corrections win over the delivered value until the source has it
+        apply_corrections(batch["batch_date"])
+        return recorded
 
     @task(pool=DUCKDB_WRITER_POOL)
     def classify(batch: dict, ingested: dict) -> dict:
@@ -103,7 +107,9 @@ def crm_governance():
     @task(pool=DUCKDB_WRITER_POOL)
     def dbt_prepare(batch: dict) -> list[str]:
         from crmguard.dbt_meta import prepare_build
+        from crmguard.rights.fulfil import suppress_batch
 
+        suppress_batch(batch["batch_date"])  # erased customers the source delivered again
         return [str(p) for p in prepare_build(batch["batch_date"])]
 
     marts = dbt_task_group("dbt", BATCH_DATE, DUCKDB_WRITER_POOL)

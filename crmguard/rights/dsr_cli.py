@@ -39,6 +39,13 @@ def _run(args: argparse.Namespace) -> int:
                 for key in ("package_path", "certificate_path"):
                     if done.get(key):
                         print(f"  {key.split('_')[0]}: {done[key]}")
+            case "correct":
+                from crmguard.rights.correction import record_correction
+
+                record = record_correction(
+                    args.request, args.source, args.column, args.value, args.actor
+                )
+                print(f"{args.request}: correction {record['correction_id']} recorded")
             case "suppress":
                 done = fulfil.suppress_batch(args.batch_date)
                 print(f"{len(done)} partition(s) of {args.batch_date} cleaned of erased customers")
@@ -82,6 +89,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--note")
     for p in (req, ident, reject, complete, execute):
         p.add_argument("--actor", required=True)
+    correct = sub.add_parser("correct", help="record the correction of a verified request")
+    correct.add_argument("request")
+    correct.add_argument("--source", required=True)
+    correct.add_argument("--column", required=True)
+    correct.add_argument("--value", required=True)
+    correct.add_argument("--actor", required=True)
+    correct.set_defaults(func=_run)
     suppress = sub.add_parser("suppress", help="remove erased customers from a new batch")
     suppress.add_argument("--batch-date", required=True)
     status = sub.add_parser("status", help="a request's state and history")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -44,9 +45,12 @@ def rewrite_partition(
     delete_where: str,
     unlink_where: str | None = None,
     unlink_columns: list[str] | None = None,
+    scrub: tuple[list[str], str] | None = None,
 ) -> dict:
     """Rewrite ``part`` without the rows of ``delete_where`` and with ``unlink_columns`` nulled
-    in the rows of ``unlink_where``; atomically swapped in. Untouched when no row matches."""
+    in the rows of ``unlink_where`` (and, with ``scrub`` = (text columns, regex), the regex
+    replaced by ``***`` in those rows' text); atomically swapped in. Untouched when no row
+    matches."""
     files = files_sql(part)
     deleting = f"coalesce(({delete_where}), false)"
     unlinking = f"coalesce(({unlink_where}), false)" if unlink_where else "false"
@@ -70,6 +74,13 @@ def rewrite_partition(
         nulls = ", ".join(
             f'case when {unlinking} then null else "{c}" end as "{c}"' for c in unlink_columns
         )
+        if scrub and scrub[0]:
+            pattern = scrub[1].replace("'", "''")
+            nulls += ", " + ", ".join(
+                f"case when {unlinking} then regexp_replace(\"{c}\", '{pattern}', '***', 'g') "
+                f'else "{c}" end as "{c}"'
+                for c in scrub[0]
+            )
         replace = f" replace ({nulls})"
     swap_partition(con, part, f"select *{replace} from read_parquet({files}) where not {deleting}")
     action = "deleted" if not unlinked else ("unlinked" if not removed else "deleted+unlinked")
@@ -113,6 +124,12 @@ def _kept_where(
     if rule.date_column not in cols:
         return "true", rule.law.en  # cannot tell the age here: never delete inside a minimum
     return f"\"{rule.date_column}\" >= timestamptz '{cutoff.isoformat()} 00:00:00+00'", rule.law.en
+
+
+def _values_pattern(subject: Subject) -> str | None:
+    """A regex of the subject's C1 values (free text of a kept row may quote them)."""
+    values = [re.escape(v) for v in subject.c1_values if v]
+    return "|".join(sorted(values, key=len, reverse=True)) or None
 
 
 def _unlink_columns(cols: dict[str, str]) -> list[str]:
@@ -165,12 +182,15 @@ def erase_lake(
             if keep is None:
                 outcome = rewrite_partition(con, part, where)
             else:
+                unlink = _unlink_columns(cols)
+                texts = [c for c, kind in cols.items() if kind == "VARCHAR" and c not in unlink]
                 outcome = rewrite_partition(
                     con,
                     part,
                     f"({where}) and not coalesce(({keep}), false)",
                     f"({where}) and coalesce(({keep}), false)",
-                    _unlink_columns(cols),
+                    unlink,
+                    (texts, _values_pattern(subject)) if _values_pattern(subject) else None,
                 )
                 if outcome["rows_unlinked"]:
                     kept.append(

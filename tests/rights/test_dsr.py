@@ -56,6 +56,8 @@ def _cells_holding(needles: set[str]) -> list[str]:
                 if any(n == text or (len(n) >= 8 and n in text) for n in needles):
                     hits.append(f"{path.relative_to(lay.home)}:{name}={text}")
     for db in (lay.warehouse_db, lay.marts_db, lay.restricted_db):
+        if not db.is_file():
+            continue
         con = duckdb.connect(str(db), read_only=True)
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
