@@ -52,11 +52,16 @@ def rewrite_partition(
     replaced by ``***`` in those rows' text); atomically swapped in. Untouched when no row
     matches."""
     files = files_sql(part)
-    deleting = f"coalesce(({delete_where}), false)"
-    unlinking = f"coalesce(({unlink_where}), false)" if unlink_where else "false"
+    # each row's fate is computed once (the predicates hold semi-joins), then used by name
+    flagged = (
+        f"(select *, coalesce(({delete_where}), false) as __deleting, "
+        f"coalesce(({unlink_where or 'false'}), false) as __unlinking "
+        f"from read_parquet({files}))"
+    )
+    deleting, unlinking = "__deleting", "__unlinking"
     before, removed, unlinked = con.execute(
         f"select count(*), count(*) filter (where {deleting}), "
-        f"count(*) filter (where {unlinking} and not {deleting}) from read_parquet({files})"
+        f"count(*) filter (where {unlinking} and not {deleting}) from {flagged}"
     ).fetchall()[0]
     result = {
         "location": part.label,
@@ -69,7 +74,7 @@ def rewrite_partition(
     if not removed and not unlinked:
         result |= {"action": "none", "sha256_after": result["sha256_before"]}
         return result
-    replace = ""
+    replace = " exclude (__deleting, __unlinking)"
     if unlinked and unlink_columns:
         nulls = ", ".join(
             f'case when {unlinking} then null else "{c}" end as "{c}"' for c in unlink_columns
@@ -81,8 +86,8 @@ def rewrite_partition(
                 f'else "{c}" end as "{c}"'
                 for c in scrub[0]
             )
-        replace = f" replace ({nulls})"
-    swap_partition(con, part, f"select *{replace} from read_parquet({files}) where not {deleting}")
+        replace += f" replace ({nulls})"
+    swap_partition(con, part, f"select *{replace} from {flagged} where not {deleting}")
     action = "deleted" if not unlinked else ("unlinked" if not removed else "deleted+unlinked")
     return result | {"action": action, "sha256_after": partition_sha256(part)}
 
@@ -274,19 +279,17 @@ def scan(subject: Subject) -> list[dict]:
         | ({subject.customer_id} if subject.customer_id else set())
     )
     inside = [v for v in exact if len(v) >= 8]
+    # one RE2 alternation of the long needles: a single pass per cell finds any of them inside
+    pattern = "|".join(re.escape(v) for v in sorted(inside, key=len, reverse=True))
+    pattern_sql = pattern.replace("'", "''")
     hits: list[dict] = []
     con = duckdb.connect()
     try:
         con.execute("create temp table needles_exact as select unnest(?::varchar[]) as v", [exact])
-        con.execute(
-            "create temp table needles_inside as select unnest(?::varchar[]) as v", [inside]
-        )
 
         def condition(column: str) -> str:
-            return (
-                f'"{column}" in (select v from needles_exact) or exists '
-                f'(select 1 from needles_inside n where contains("{column}", n.v))'
-            )
+            inside_term = f" or regexp_matches(\"{column}\", '{pattern_sql}')" if pattern else ""
+            return f'"{column}" in (select v from needles_exact){inside_term}'
 
         for zone in ZONES:
             for part in partitions(zone):

@@ -237,3 +237,16 @@ def test_suppression_of_a_redelivered_customer(lake: Path) -> None:
     left = con.execute(f"select order_id from read_parquet('{folder}/*.parquet') order by 1")
     assert [r[0] for r in left.fetchall()] == ["O2", "O3", "O4"]  # O2 kept (minimum), unlinked
     con.close()
+
+
+def test_scan_finds_the_customer_before_erasure(lake: Path) -> None:
+    from crmguard.rights.erasure import scan
+
+    subject = Subject.for_customer("C001")
+    subject.c1_values = [CUSTOMERS[0][3]]  # the mobile, quoted inside a quarantined line
+    found = {(h["location"], h["column"]) for h in scan(subject)}
+    assert (f"quarantine/customers/batch_date={BATCH}", "raw_text") in found
+    assert (f"restricted/orders/batch_date={BATCH}", "customer_token") in found
+    assert (f"raw/customers/batch_date={BATCH}", "customer_id") in found
+    assert ("marts.duckdb:main.customer_360", "customer_token") in found
+    assert not any("C002" in h for h in map(str, found))
