@@ -82,11 +82,31 @@ def review_rows(path: Path | None = None) -> list[dict]:
     return rows
 
 
+def _erased_tokens() -> set[str]:
+    from crmguard.rights.dsr import ensure_tables
+    from crmguard.warehouse import connect
+
+    con = connect()
+    try:
+        ensure_tables(con)
+        return {
+            r[0]
+            for r in con.execute("select customer_token from governance.dsr_erasures").fetchall()
+        }
+    finally:
+        con.close()
+
+
 def export_access_log(batch_date: str) -> Path:
     """Write the batch's ``restricted/access_log`` partition and its ``_protection.json``."""
     dt.date.fromisoformat(batch_date)
     target = layout().restricted_partition(TABLE, batch_date)
-    write_partition(pa.Table.from_pylist(review_rows(), schema=SCHEMA), target)
+    rows = review_rows()
+    erased = _erased_tokens()
+    for row in rows:  # the log keeps an erased customer's token; the table built from it does not
+        if row["customer_token"] in erased:
+            row["customer_token"] = None
+    write_partition(pa.Table.from_pylist(rows, schema=SCHEMA), target)
     columns = {
         name: {
             "entity": "NONE",

@@ -160,6 +160,12 @@ def test_deletion_leaves_nothing_and_certifies(lake: Path, capsys: pytest.Captur
     assert main(["dsr", "verify", str(cert)]) == 0
     assert "OK" in capsys.readouterr().out
 
+    # the next build's access-log table keeps the log's entries but not the erased token
+    from crmguard.rights.access_review import export_access_log
+
+    export_access_log(BATCH)
+    assert _cells_holding(_needles(CUSTOMERS[0])) == []
+
     # idempotent: again changes nothing (status, files, certificate)
     before = {p: p.read_bytes() for p in layout().lake.rglob("*.parquet")}
     assert fulfil.execute("R1", "ops.li", as_of=AS_OF)["status"] == "completed"
