@@ -25,6 +25,9 @@ from crmguard.rights import access_log, layers
 from crmguard.rights.access_log import canonical
 from crmguard.rights.policy import RightsPolicy, UnmaskPolicy, rights_policy
 
+# an approval signed "later" than now would stretch its grant: refused beyond this skew
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
 
 class UnmaskError(ValueError):
     """The request cannot proceed; nothing was decrypted."""
@@ -226,10 +229,13 @@ def check_grant(record: dict, rules: UnmaskPolicy, now: dt.datetime) -> list[dic
     missing = [r for r in rules.required_roles if r not in roles]
     if missing or len(seen) < len(rules.required_roles):
         raise UnmaskError(f"{rid}: not approved yet: missing role(s) {missing or '(distinct)'}")
-    granted = max(dt.datetime.fromisoformat(a["signed_at"]) for a in valid)
+    signed = [dt.datetime.fromisoformat(a["signed_at"]) for a in valid]
+    granted = max(signed)
     requested = dt.datetime.fromisoformat(request["requested_at"])
-    if granted < requested:
+    if min(signed) < requested:
         raise UnmaskError(f"{rid}: an approval predates the request")
+    if granted > now + CLOCK_SKEW:
+        raise UnmaskError(f"{rid}: an approval is dated in the future ({granted.isoformat()})")
     expires = granted + dt.timedelta(hours=rules.grant_hours)
     if now > expires:
         raise UnmaskError(

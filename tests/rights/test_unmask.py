@@ -109,6 +109,18 @@ def test_expired_grant(lake: Path, policy: RightsPolicy, approver_keys) -> None:
     assert _reveals() == 0
 
 
+def test_future_dated_approval_refused(lake: Path, policy: RightsPolicy, approver_keys) -> None:
+    # signing "tomorrow" would stretch the grant: refused until then, and nothing decrypted
+    request = unmask.request_unmask("C001", ["mobile"], "litigation", "analyst.wu", policy, T0)
+    rid = request["request_id"]
+    unmask.approve(rid, "chen.compliance", approver_keys["chen.compliance"], policy, now=T0)
+    later = T0 + dt.timedelta(days=1)
+    unmask.approve(rid, "liu.lead", approver_keys["liu.lead"], policy, now=later)
+    with pytest.raises(unmask.UnmaskError, match="dated in the future"):
+        unmask.reveal(rid, policy=policy, now=T0 + dt.timedelta(hours=1))
+    assert _reveals() == 0
+
+
 def test_unknown_customer_and_column(lake: Path, policy: RightsPolicy) -> None:
     with pytest.raises(unmask.UnmaskError, match="unknown"):
         unmask.request_unmask("C404", ["mobile"], "litigation", "analyst.wu", policy, T0)
