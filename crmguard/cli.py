@@ -24,6 +24,10 @@ COMMANDS: dict[str, str] = {
     "rules-doc": "crmguard.rules_doc",
     "report": "crmguard.report",
     "evidence": "crmguard.evidence",
+    "audit": "crmguard.rights.access_log",
+    "unmask": "crmguard.rights.unmask",
+    "dsr": "crmguard.rights.dsr_cli",
+    "retention": "crmguard.rights.retention",
 }
 
 

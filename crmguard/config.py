@@ -243,6 +243,9 @@ class RuleDefinition(Strict):
     reference: str
     model: str | None  # the dbt model that evaluates it (None: not evaluated from data)
     evaluated: bool = True
+    # what the rule judges: the landing extract (demo data plants violations of it) or the
+    # platform's own access log (FIN-01, crmguard.rights)
+    data_source: Literal["landing", "access_log"] = "landing"
 
 
 class Data03(Strict):

@@ -83,7 +83,9 @@ def read_catalog(path: Path | None = None) -> dict[str, Any]:
 
 # tables the protect job writes beside the sources (not classified: their columns are the
 # pipeline's own): keys of rows quarantined in the batch, for the retention rules
-PIPELINE_TABLES: dict[str, tuple[str, ...]] = {"restricted": ("quarantined_keys",)}
+# restricted tables the pipeline writes (not landing sources): quarantined keys (protect job),
+# the verified access log (crmguard.rights.access_review, before every build: FIN-01)
+PIPELINE_TABLES: dict[str, tuple[str, ...]] = {"restricted": ("quarantined_keys", "access_log")}
 
 
 def partition(layer: Layer, source: str, batch_date: str) -> Path:
@@ -433,6 +435,9 @@ def generate(batch_date: str, project_dir: Path | None = None) -> list[Path]:
     project_dir = project_dir or layout().dbt_project
     catalog_path = layout().catalog
     catalog = read_catalog(catalog_path)
+    from crmguard.rights.access_review import export_access_log
+
+    export_access_log(batch_date)  # the restricted access_log partition FIN-01 is judged from
     written = [
         write_consent_channel_seed(project_dir),
         write_rule_catalog_seed(project_dir),

@@ -26,8 +26,12 @@ from crmguard.warehouse import connect
 MANIFEST = "MANIFEST.sha256"
 
 
-def _sha256(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
+    """The one content hash of evidence packs, access packages, certificates and the access log."""
     return hashlib.sha256(data).hexdigest()
+
+
+_sha256 = sha256_hex
 
 
 def _governance_export(batch_date: str) -> tuple[bytes, list[str]]:
@@ -92,20 +96,25 @@ def build_evidence(batch_date: str, out: Path | None = None) -> Path:
         f"check: crmguard evidence --verify <this zip>  (or unzip and sha256sum -c {MANIFEST})\n"
         + "".join(f"not available: {m}\n" for m in missing)
     ).encode()
-    manifest = "".join(f"{_sha256(files[name])}  {name}\n" for name in sorted(files))
-
     target = out or lay.reports / "evidence" / f"evidence_{batch_date}.zip"
     if out is None:
         ensure_dir(lay.reports, SHARED_DIR_MODE)
         ensure_dir(target.parent, SHARED_DIR_MODE)  # auditors read reports/
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
+    return write_manifest_zip(files, target, SHARED_FILE_MODE)
+
+
+def write_manifest_zip(files: dict[str, bytes], target: Path, mode: int) -> Path:
+    """Write ``files`` and their ``MANIFEST.sha256`` into the zip ``target`` (atomically, with
+    file mode ``mode``); :func:`verify_evidence` checks any zip written here."""
+    manifest = "".join(f"{sha256_hex(files[name])}  {name}\n" for name in sorted(files))
     tmp = target.with_name(f".{target.name}.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
             zf.writestr(name, files[name])
         zf.writestr(MANIFEST, manifest)
-    os.chmod(tmp, SHARED_FILE_MODE)
+    os.chmod(tmp, mode)
     tmp.replace(target)
     return target
 

@@ -31,6 +31,8 @@ KEY_FILE_ENV = "CRMGUARD_KEY_FILE"
 _TOKEN_LABEL = b"crmguard/token/v1"
 _VAULT_LABEL = b"crmguard/vault/v1"
 _SALT_INDEX_LABEL = b"crmguard/salt-index/v1"
+_ACCESS_LOG_LABEL = b"crmguard/access-log/v1"
+_CERTIFICATE_LABEL = b"crmguard/certificate/v1"
 SALT_BYTES = 16
 HMAC_BLOCK = 64  # SHA-256 block size: the HMAC pads are this long
 
@@ -144,6 +146,35 @@ def key_version(version: int | None = None) -> KeyVersion:
     return KeyVersion(
         number, _derive(master, _TOKEN_LABEL), _derive(master, _VAULT_LABEL), salt_index_key
     )
+
+
+def _master_of(version: int | None) -> tuple[int, bytes]:
+    doc = _read_document()
+    number = int(version if version is not None else doc["active_version"])
+    entry = doc["keys"].get(str(number))
+    if entry is None:
+        raise KeyringError(f"{key_file()}: no key version {number}")
+    return number, bytes.fromhex(entry["master"])
+
+
+def key_versions() -> list[int]:
+    """Every key version in the key file (tokens made under any of them may still exist)."""
+    return sorted(int(v) for v in _read_document()["keys"])
+
+
+def access_log_key(version: int | None = None) -> tuple[int, bytes]:
+    """(version, key) that MACs access-log entries: rewriting the whole chain needs it."""
+    number, master = _master_of(version)
+    return number, _derive(master, _ACCESS_LOG_LABEL)
+
+
+def certificate_signing_key(version: int | None = None):  # -> (int, Ed25519PrivateKey)
+    """(version, Ed25519 private key) that signs deletion and purge certificates; derived from
+    the master key, so its public half can be handed to auditors and re-derived to verify."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    number, master = _master_of(version)
+    return number, Ed25519PrivateKey.from_private_bytes(_derive(master, _CERTIFICATE_LABEL))
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:

@@ -99,6 +99,22 @@ class Layout:
         """Per-batch ingestion results (reconciliation, decode decisions), JSON, engineers only."""
         return self.lake / "ingest"
 
+    @property
+    def rights(self) -> Path:
+        """Data-subject rights and unmasking state: requests, approvals, access packages
+        (clear values: engineers only, 0700)."""
+        return self.lake / "rights"
+
+    @property
+    def access_log(self) -> Path:
+        """The append-only, hash-chained access log (JSON lines, 0600)."""
+        return self.lake / "audit" / "access_log.jsonl"
+
+    @property
+    def certificates(self) -> Path:
+        """Signed deletion and retention-purge certificates (tokens only: auditors read them)."""
+        return self.reports / "certificates"
+
     # -- warehouse -------------------------------------------------------------------------------
     @property
     def warehouse(self) -> Path:

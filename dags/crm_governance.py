@@ -73,6 +73,7 @@ def crm_governance():
         from crmguard.ingest import record_batch
         from crmguard.ingest.landing import scan_batch
         from crmguard.pipeline import DataError, fail_on_data_error
+        from crmguard.rights.correction import apply_corrections
 
         with fail_on_data_error():
             scan = scan_batch(batch["landing"], batch["batch_date"])
@@ -80,7 +81,9 @@ def crm_governance():
             summary = record_batch(batch["batch_date"], list(results), refused)
             if not summary["complete"]:  # recorded first, then fail closed
                 raise DataError("; ".join(scan.problems()) or "batch incomplete")
-            return summary
+        # data-subject corrections win over the delivered value until the source has it
+        apply_corrections(batch["batch_date"])
+        return summary
 
     @task(pool=DUCKDB_WRITER_POOL)
     def classify(batch: dict, ingested: dict) -> dict:
@@ -111,7 +114,9 @@ def crm_governance():
     @task(pool=DUCKDB_WRITER_POOL)
     def dbt_prepare(batch: dict) -> list[str]:
         from crmguard.dbt_meta import prepare_build
+        from crmguard.rights.fulfil import suppress_batch
 
+        suppress_batch(batch["batch_date"])  # erased customers the source delivered again
         return [str(p) for p in prepare_build(batch["batch_date"])]
 
     marts = dbt_task_group("dbt", BATCH_DATE, DUCKDB_WRITER_POOL)

@@ -443,7 +443,7 @@ def generate(
         exports.append(export)
         if previous is not None:
             previous_exports.append(outputs[1][0])
-    rule_ids = [r for r, d in rules.rules.items() if d.evaluated]
+    rule_ids = [r for r, d in rules.rules.items() if d.evaluated and d.data_source == "landing"]
     manifest = build_manifest(exports, customers, seed, batch_date, violations)
     manifest["violations"] = planting.manifest(violations, batch_date, previous, rule_ids)
     manifest_path = write_manifest(folder, manifest)

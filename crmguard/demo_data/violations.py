@@ -973,12 +973,13 @@ def plant_con_04(ctx: PlantContext) -> None:
 
 
 def planters() -> dict[str, Planter]:
-    """The planter of every rule the registry (config/rules.yaml) evaluates, in pack order, found
-    by name (``plant_<rule id>``, e.g. ``plant_mkt_01``). An evaluated rule without a planter is
-    an error: planted = found must stay checkable for every rule."""
+    """The planter of every rule the registry (config/rules.yaml) evaluates from landing data, in
+    pack order, found by name (``plant_<rule id>``, e.g. ``plant_mkt_01``). Such a rule without a
+    planter is an error: planted = found must stay checkable for every rule. Rules judged from
+    the platform's own records (``data_source: access_log``) have nothing to plant in an export."""
     found: dict[str, Planter] = {}
     for rule_id, rule in compliance_rules().rules.items():
-        if not (rule.evaluated and rule.model):
+        if not (rule.evaluated and rule.model and rule.data_source == "landing"):
             continue
         name = "plant_" + rule_id.lower().replace("-", "_")
         planter = globals().get(name)

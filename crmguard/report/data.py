@@ -306,6 +306,28 @@ def _cross_border(rows: list[dict] | None) -> dict | None:
     return {"points": points, "ordinary_column": ordinary, "sensitive_column": sensitive}
 
 
+def _c1_accesses(marts: MartReader) -> list[dict[str, Any]] | None:
+    """FIN-01: clear C1 accesses (unmask reveals) per purpose and approver, from the published
+    ``access_review`` mart (one row per access; approvers a comma list)."""
+    if marts.con is None or "access_review" not in marts.tables:
+        return None
+    cur = marts.con.execute(
+        f"""
+        with accesses as (
+            select purpose, subject, violates_fin_01,
+                unnest(string_split(coalesce(approvers, '—'), ',')) as approver
+            from {marts.catalog}.main.access_review
+            where event = 'unmask_reveal'
+        )
+        select coalesce(purpose, '—') as purpose, approver, count(distinct subject) as accesses,
+            count(distinct subject) filter (where violates_fin_01) as findings
+        from accesses group by all order by all
+        """
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
 def gather(batch_date: str, run_id: str | None = None) -> dict[str, Any]:
     """Everything the report shows for ``batch_date`` (run: the given one, else the latest)."""
     lay = layout()
@@ -347,6 +369,7 @@ def gather(batch_date: str, run_id: str | None = None) -> dict[str, Any]:
             complaints = marts.frame("complaint_sla")
             exposure = marts.frame("cross_border_exposure")
             inventory = marts.frame("field_inventory")
+            accesses = _c1_accesses(marts)
         finally:
             marts.close()
     finally:
@@ -412,4 +435,5 @@ def gather(batch_date: str, run_id: str | None = None) -> dict[str, Any]:
         "cross_border_present": exposure is not None,
         "data_04": rules.parameters.data_04,
         "data_docs": (lay.reports / "data_docs" / "index.html").is_file(),
+        "c1_accesses": accesses,
     }

@@ -23,5 +23,6 @@
         {"rule_id": "CON-02", "model": "contract_register", "subject_type": "contract", "subject_column": "subject"},
         {"rule_id": "CON-03", "model": "retention_register", "subject_type": "contract", "subject_column": "record_key", "population": "rule_model.source_name = 'contracts'"},
         {"rule_id": "CON-04", "model": "contract_register", "subject_type": "contract", "subject_column": "subject"},
+        {"rule_id": "FIN-01", "model": "access_review", "subject_type": "access", "subject_column": "subject"},
     ]) }}
 {% endmacro %}

@@ -27,7 +27,7 @@ def test_rule_catalog_seed_has_every_rule(duckdb_build: DbtBuild) -> None:
     pack = compliance_rules().rules
     assert {r[0] for r in rows} == set(pack)
     by_id = {r[0]: r for r in rows}
-    assert by_id["FIN-01"][4] == "false" and by_id["FIN-01"][3] is None
+    assert by_id["FIN-01"][4] == "true" and by_id["FIN-01"][3] == "access_review"
     assert by_id["CUS-02"][4] == "true"
     assert by_id["CUS-02"][1:4] == (
         pack["CUS-02"].severity,

@@ -21,8 +21,15 @@ EARLIER, BATCH = "2026-11-19", "2026-11-20"
 RUN_EARLIER, RUN_OLD, RUN = "run-earlier", "run-old-rerun", "run-current"
 SCRIPT_EVIDENCE = '<script>alert("x")</script> sent 2026-11-20T09:00+08:00 to 138****1234'
 # rule -> (evaluated, findings) on the current batch; rules not listed: 10 evaluated, 0 findings
-CURRENT = {"CUS-01": (40, 3), "MKT-01": (120, 2), "DATA-05": (12, 0), "CON-04": (0, 0)}
-EARLIER_COUNTS = {"CUS-01": (38, 1), "MKT-01": (118, 5)}
+# (FIN-01: no clear C1 access in the period, so nothing judged)
+CURRENT = {
+    "CUS-01": (40, 3),
+    "MKT-01": (120, 2),
+    "DATA-05": (12, 0),
+    "CON-04": (0, 0),
+    "FIN-01": (0, 0),
+}
+EARLIER_COUNTS = {"CUS-01": (38, 1), "MKT-01": (118, 5), "FIN-01": (0, 0)}
 
 
 def _summary_rows(run_id: str, batch: str, counts: dict) -> list[tuple]:

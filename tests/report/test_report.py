@@ -84,7 +84,7 @@ def test_one_section_per_rule_with_status(report: tuple[Path, _Sections]) -> Non
     _, parsed = report
     rules = compliance_rules().rules
     assert list(parsed.status) == list(rules)
-    assert parsed.status["FIN-01"] == "not_evaluated"  # evaluated: false in rules.yaml
+    assert parsed.status["FIN-01"] == "not_evaluated"  # no access judged: never a pass
     assert parsed.status["CON-04"] == "not_evaluated"  # 0 units evaluated: never a pass
     assert parsed.status["CUS-01"] == "findings"
     assert parsed.status["MKT-01"] == "findings"
@@ -172,7 +172,7 @@ def test_missing_marts_degrade_to_no_data(crmguard_home: Path) -> None:
     con.close()
     html = build_report(BATCH, RUN_EARLIER).read_text(encoding="utf-8")
     charts = html[html.index('id="charts"') : html.index('id="validation"')]
-    assert charts.count("no data") == 2
+    assert charts.count("no data") == 3  # DATA-05, DATA-04 and the FIN-01 access table
     assert 'id="chart-dsr-working"' not in html and 'id="chart-complaints"' in html
     assert RUN_EARLIER in html
 

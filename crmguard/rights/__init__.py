@@ -1,0 +1,1 @@
+"""Rights and access: the access log, approved unmasking, data-subject requests, retention."""
