@@ -45,7 +45,9 @@ def test_every_evaluated_rule_has_its_planter_by_name() -> None:
 
     pack = compliance_rules().rules
     evaluated = [
-        r for r, rule in pack.items() if rule.evaluated and rule.model and rule.data_source == "landing"
+        r
+        for r, rule in pack.items()
+        if rule.evaluated and rule.model and rule.data_source == "landing"
     ]
     registry = planters()
     assert list(registry) == evaluated
