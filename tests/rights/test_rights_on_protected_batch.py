@@ -17,10 +17,9 @@ from crmguard.rights import certificate, dsr, fulfil, unmask
 from crmguard.rights.policy import RightsPolicy
 from spark_jobs.protect import main
 from tests.rights.test_dsr import _cells_holding
-from tests.spark_jobs.conftest import BATCH, CUSTOMERS, event_log_dir, spark, write_batch
+from tests.spark_jobs.conftest import BATCH, CUSTOMERS, write_batch
 
 pytestmark = pytest.mark.spark
-__all__ = ["event_log_dir", "spark"]  # session fixtures shared with the protect job's tests
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 
