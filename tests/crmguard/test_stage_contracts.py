@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from crmguard.stage_contracts import (
+    PERSONAL_CLASSES,
     PROTECTION_JSON,
+    PROTECTIVE_FORMS,
     Catalog,
     ProtectionClass,
     ProtectionManifest,
@@ -210,6 +212,9 @@ def test_malformed_manifest_names_file_and_field(tmp_path: Path, change, field: 
 def test_enums_compare_equal_to_the_strings_on_disk() -> None:
     # YAML policies, dbt meta and SQL carry the plain strings
     assert ProtectionClass.DROP == "drop" and ProtectiveForm.CLEAR == "clear"
+    # plain strings read from YAML or SQL find the members in sets and dicts
+    assert "token" in PROTECTIVE_FORMS and "clear" not in PROTECTIVE_FORMS
+    assert "restricted_generalise" in PERSONAL_CLASSES and "pass" not in PERSONAL_CLASSES
     assert {p.value for p in ProtectionClass} == {
         "vault_token_mask",
         "restricted_generalise",
