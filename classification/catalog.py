@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -24,6 +21,9 @@ from classification.policy import NONE, UNCLASSIFIED, Policy, load_policy
 from classification.settings import ClassificationSettings, classification_settings
 from crmguard.config import config_path, landing_contract, load
 from crmguard.paths import SHARED_DIR_MODE, SHARED_FILE_MODE, TRAVERSE_DIR_MODE, ensure_dir, layout
+from crmguard.stage_contracts import Catalog, ProtectionClass
+from crmguard.stage_contracts import read_catalog as read_catalog_file
+from crmguard.stage_contracts import write_catalog as write_catalog_file
 from crmguard.warehouse import connect
 
 
@@ -114,7 +114,7 @@ def _entry(decision: ColumnDecision, policy: Policy, *, in_contract: bool, new: 
     entity = decision.entity if decision.entity in policy.entities else UNCLASSIFIED
     protection = policy.protection_of(entity)
     if entity == UNCLASSIFIED or decision.confidence < policy.confidence_floor:
-        protection = "drop"
+        protection = ProtectionClass.DROP
     return {
         "entity": entity,
         "tier": policy.tier_of(entity),
@@ -126,7 +126,7 @@ def _entry(decision: ColumnDecision, policy: Policy, *, in_contract: bool, new: 
         "reason": decision.reason
         + (
             f" (confidence under floor {policy.confidence_floor}: dropped)"
-            if protection == "drop" and entity != UNCLASSIFIED
+            if protection == ProtectionClass.DROP and entity != UNCLASSIFIED
             else ""
         ),
         "source": decision.source,
@@ -159,7 +159,7 @@ def _override_entry(entry: dict, ov: Override, policy: Policy) -> dict:
 def classify_tables(
     tables: dict[str, Path],
     policy: Policy,
-    previous: dict | None = None,
+    previous: Catalog | None = None,
     contract_columns: dict[str, set[str]] | None = None,
     record_keys: dict[str, str] | None = None,
 ) -> dict:
@@ -171,11 +171,11 @@ def classify_tables(
     """
     settings = classification_settings()
     overrides = load_overrides().overrides
-    prev_tables = (previous or {}).get("tables", {})
+    prev_tables = previous.as_json()["tables"] if previous else {}
     reusable = (
-        bool(previous)
-        and previous.get("policy_sha256") == policy.sha256
-        and previous.get("classifier_sha256") == classifier_sha256()
+        previous is not None
+        and previous.policy_sha256 == policy.sha256
+        and previous.classifier_sha256 == classifier_sha256()
     )
     out: dict[str, dict] = {}
     for table, path in sorted(tables.items()):
@@ -233,8 +233,9 @@ def classifier_sha256() -> str:
     return digest.hexdigest()
 
 
-def catalog_document(tables: dict, policy: Policy, batch_date: str | None) -> dict:
-    return {
+def catalog_document(tables: dict, policy: Policy, batch_date: str | None) -> Catalog:
+    """The catalog of ``tables`` (checked against the contract here, when it is made)."""
+    doc = {
         "profile": policy.profile,
         "policy_version": policy.policy_version,
         "policy_sha256": policy.sha256,
@@ -243,53 +244,48 @@ def catalog_document(tables: dict, policy: Policy, batch_date: str | None) -> di
         "batch_date": batch_date,
         "tables": tables,
     }
+    return Catalog.model_validate(doc)
 
 
-def write_catalog(doc: dict, path: Path) -> Path:
-    """Atomic write: readers never see a half-written catalog."""
+def write_catalog(doc: Catalog | dict, path: Path) -> Path:
+    """Atomic write (readers never see a half-written catalog), readable by all (layout.md)."""
+    catalog = doc if isinstance(doc, Catalog) else Catalog.model_validate(doc)
     if path == layout().catalog:
         ensure_dir(path.parent.parent, TRAVERSE_DIR_MODE)  # lake/: pass through to catalog/
     ensure_dir(path.parent, SHARED_DIR_MODE)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, ensure_ascii=False, indent=2, sort_keys=True)
-    os.chmod(tmp, SHARED_FILE_MODE)  # layout.md: the catalog is readable by all
-    os.replace(tmp, path)
-    return path
+    return write_catalog_file(catalog, path, SHARED_FILE_MODE)
 
 
-def read_catalog(path: Path | None = None) -> dict | None:
+def read_catalog(path: Path | None = None) -> Catalog | None:
+    """The catalog (default: the lake's), None when there is none yet; malformed is an error."""
     path = path or layout().catalog
     if not path.is_file():
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: catalog is not valid JSON: {exc}") from exc
+    return read_catalog_file(path)
 
 
-def record_history(doc: dict) -> int:
+def record_history(doc: Catalog) -> int:
     """Replace this batch's rows in governance.catalog_history (idempotent per batch_date)."""
     rows = [
         (
-            doc["batch_date"],
+            doc.batch_date,
             table,
             col,
-            e["entity"],
-            e["tier"],
-            e["protection"],
-            e["confidence"],
-            e["masked"],
-            e["match_ratio"],
-            e["source"],
-            e["new"],
-            e["reason"],
-            doc["profile"],
-            doc["policy_version"],
-            doc["policy_sha256"],
-            doc["generated_at"],
+            e.entity,
+            e.tier,
+            e.protection.value,
+            e.confidence,
+            e.masked,
+            e.match_ratio,
+            e.source,
+            e.new,
+            e.reason,
+            doc.profile,
+            doc.policy_version,
+            doc.policy_sha256,
+            doc.generated_at,
         )
-        for table, cols in doc["tables"].items()
+        for table, cols in doc.tables.items()
         for col, e in cols.items()
     ]
     con = connect()
@@ -303,9 +299,7 @@ def record_history(doc: dict) -> int:
             "generated_at timestamptz)"
         )
         con.execute("begin")
-        con.execute(
-            "delete from governance.catalog_history where batch_date = ?", [doc["batch_date"]]
-        )
+        con.execute("delete from governance.catalog_history where batch_date = ?", [doc.batch_date])
         if rows:
             con.executemany(
                 "insert into governance.catalog_history values "
@@ -318,26 +312,26 @@ def record_history(doc: dict) -> int:
     return len(rows)
 
 
-def summarise(doc: dict, previous: dict | None, path: Path) -> dict:
+def summarise(doc: Catalog, previous: Catalog | None, path: Path) -> dict:
     by_tier: dict[str, int] = {}
     by_protection: dict[str, int] = {}
     new_columns: list[str] = []
     n = 0
-    for table, cols in doc["tables"].items():
+    for table, cols in doc.tables.items():
         for col, e in cols.items():
             n += 1
-            by_tier[e["tier"]] = by_tier.get(e["tier"], 0) + 1
-            by_protection[e["protection"]] = by_protection.get(e["protection"], 0) + 1
-            if e["new"]:
+            by_tier[e.tier] = by_tier.get(e.tier, 0) + 1
+            by_protection[e.protection.value] = by_protection.get(e.protection.value, 0) + 1
+            if e.new:
                 new_columns.append(f"{table}.{col}")
     dropped = [
         f"{t}.{c}"
-        for t, cols in doc["tables"].items()
+        for t, cols in doc.tables.items()
         for c, e in cols.items()
-        if e["protection"] == "drop"
+        if e.protection == ProtectionClass.DROP
     ]
     return {
-        "tables": len(doc["tables"]),
+        "tables": len(doc.tables),
         "columns": n,
         "by_tier": by_tier,
         "by_protection": by_protection,
@@ -374,7 +368,8 @@ def classify_batch(batch_date: str, policy_profile: str = "seed") -> dict:
 
 
 def classify_paths(paths: list[str], policy_profile: str = "seed") -> dict:
-    """Catalog dict for Parquet/CSV files or folders of Parquet parts (a table per path)."""
+    """The catalog of Parquet/CSV files or folders of Parquet parts (a table per path), as JSON
+    types (checked by the Catalog model)."""
     policy = load_policy(policy_profile)
     tables: dict[str, Path] = {}
     for raw in paths:
@@ -389,4 +384,4 @@ def classify_paths(paths: list[str], policy_profile: str = "seed") -> dict:
     contract_columns = {s: set(c.columns) for s, c in contract.sources.items()}
     record_keys = {s: c.key for s, c in contract.sources.items()}
     tables_doc = classify_tables(tables, policy, None, contract_columns, record_keys)
-    return catalog_document(tables_doc, policy, None)
+    return catalog_document(tables_doc, policy, None).as_json()

@@ -13,8 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from crmguard.config import ConfigError, config_path, file_sha256, load
+from crmguard.stage_contracts import ProtectionClass
 
-Protection = Literal["vault_token_mask", "restricted_generalise", "pass", "token_key", "drop"]
+# the protection classes a profile may name (one enum for every stage)
+Protection = ProtectionClass
 DslLevel = Literal["general", "important", "core"]
 GeneraliseKind = Literal[
     "surname", "email", "province_city", "year", "ipv4_prefix", "redact", "band"
@@ -97,15 +99,21 @@ class Policy(_Strict):
             if ent.tier not in self.tiers:
                 raise ValueError(f"entity {name}: unknown tier {ent.tier!r}")
             cls = ent.protection or self.tiers[ent.tier].protection
-            if cls == "vault_token_mask" and (ent.display_mask is None or ent.generalise):
+            if cls == ProtectionClass.VAULT_TOKEN_MASK and (
+                ent.display_mask is None or ent.generalise
+            ):
                 raise ValueError(f"entity {name}: class {cls} needs display_mask only")
-            if cls == "restricted_generalise" and (ent.generalise is None or ent.display_mask):
+            if cls == ProtectionClass.RESTRICTED_GENERALISE and (
+                ent.generalise is None or ent.display_mask
+            ):
                 raise ValueError(f"entity {name}: class {cls} needs generalise only")
-            if cls in ("pass", "token_key", "drop") and (ent.generalise or ent.display_mask):
+            if cls in (ProtectionClass.PASS, ProtectionClass.TOKEN_KEY, ProtectionClass.DROP) and (
+                ent.generalise or ent.display_mask
+            ):
                 raise ValueError(f"entity {name}: class {cls} takes no mask or generalisation")
-            if ent.scrub_free_text and cls != "pass":
+            if ent.scrub_free_text and cls != ProtectionClass.PASS:
                 raise ValueError(f"entity {name}: scrub_free_text needs class pass")
-        if self.entities[UNCLASSIFIED].protection != "drop":
+        if self.entities[UNCLASSIFIED].protection != ProtectionClass.DROP:
             raise ValueError("entity UNCLASSIFIED must have protection drop (fail closed)")
         return self
 
@@ -123,7 +131,7 @@ class Policy(_Strict):
     def tier_of(self, entity: str) -> str:
         return self.entity(entity).tier
 
-    def protection_of(self, entity: str) -> str:
+    def protection_of(self, entity: str) -> ProtectionClass:
         ent = self.entity(entity)
         return ent.protection or self.tiers[ent.tier].protection
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from classification.policy import Policy
+from crmguard.stage_contracts import ProtectionClass
 
 
 def score_catalog(catalog: dict, labels: dict[str, dict[str, str]], policy: Policy) -> dict:
@@ -22,10 +23,13 @@ def score_catalog(catalog: dict, labels: dict[str, dict[str, str]], policy: Poli
                 correct += 1
             else:
                 misses.append(f"{table}.{col}: expected {expected}, got {got['entity']}")
-            if policy.protection_of(expected) == "vault_token_mask":
+            if policy.protection_of(expected) == ProtectionClass.VAULT_TOKEN_MASK:
                 c1 += 1
                 # a C1 column is caught when it is vault-protected or dropped (never passed on)
-                c1_caught += got["protection"] in ("vault_token_mask", "drop")
+                c1_caught += got["protection"] in (
+                    ProtectionClass.VAULT_TOKEN_MASK,
+                    ProtectionClass.DROP,
+                )
             if expected == "NONE":
                 non_personal += 1
                 false_alarms += got["entity"] != "NONE"

@@ -29,6 +29,7 @@ from crmguard.paths import (
     ensure_dir,
     layout,
 )
+from crmguard.stage_contracts import read_catalog
 from crmguard.warehouse import connect, sql_string
 
 # analysts open the published marts read-only; nothing in it is above their clearance
@@ -74,9 +75,9 @@ def _policy_sha256(catalog: Path) -> str | None:
     """The classification profile the catalog was made with (its file's hash, else recorded)."""
     if not catalog.is_file():
         return None
-    doc = json.loads(catalog.read_text(encoding="utf-8"))
-    name = f"policies/{doc.get('profile', 'seed')}.yaml"
-    return file_sha256(name) if config_path(name).is_file() else doc.get("policy_sha256")
+    doc = read_catalog(catalog)
+    name = f"policies/{doc.profile}.yaml"
+    return file_sha256(name) if config_path(name).is_file() else doc.policy_sha256
 
 
 def _fsync(path: Path) -> None:

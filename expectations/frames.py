@@ -9,7 +9,6 @@ The protected lake's vault columns are validated as Spark DataFrames (see ``vaul
 from __future__ import annotations
 
 import datetime as dt
-import json
 import warnings
 from pathlib import Path
 
@@ -17,9 +16,19 @@ import duckdb
 import pandas as pd
 
 from classification.policy import UNCLASSIFIED
+from crmguard.batch_date import parse_batch_date
 from crmguard.config import compliance_rules, organisation
 from crmguard.dbt_meta import consent_channels
 from crmguard.paths import layout
+from crmguard.stage_contracts import (
+    PERSONAL_CLASSES,
+    PROTECTION_JSON,
+    Catalog,
+    ProtectionClass,
+    ProtectionManifest,
+    ProtectiveForm,
+    read_protection_manifest,
+)
 from crmguard.warehouse import sql_string
 from expectations.suites.protected_vault import VaultColumn
 
@@ -58,7 +67,7 @@ def partition_glob(zone: str, source: str, batch_date: str) -> str | None:
 def batch_end_sql(batch_date: str) -> str:
     """The instant the batch date ends in the business time zone (midnight after it)."""
     tz = organisation().timezone
-    day = dt.date.fromisoformat(batch_date) + dt.timedelta(days=1)
+    day = parse_batch_date(batch_date) + dt.timedelta(days=1)
     return f"timezone({sql_string(tz)}, timestamp '{day.isoformat()} 00:00:00')"
 
 
@@ -110,7 +119,7 @@ def ingestion_frame(con: duckdb.DuckDBPyConnection, batch_date: str) -> pd.DataF
         for source, file, counted, loaded, quarantined in con.execute(
             "select source, file, rows_counted, rows_loaded, rows_quarantined"
             " from governance.reconciliation where batch_date = ?",
-            [dt.date.fromisoformat(batch_date)],
+            [parse_batch_date(batch_date)],
         ).fetchall():
             recon[source] = (file, counted, loaded, quarantined)
     if relation_exists(con, "governance", "ingest_refusals"):  # a refused file fails closed too
@@ -119,7 +128,7 @@ def ingestion_frame(con: duckdb.DuckDBPyConnection, batch_date: str) -> pd.DataF
             for (source,) in con.execute(
                 "select source from governance.ingest_refusals"
                 " where batch_date = ? and source is not null",
-                [dt.date.fromisoformat(batch_date)],
+                [parse_batch_date(batch_date)],
             ).fetchall()
         }
     rows = []
@@ -288,29 +297,33 @@ def audience_frame(con: duckdb.DuckDBPyConnection, batch_date: str) -> pd.DataFr
 # -- mart columns vs the catalog ----------------------------------------------------------------
 
 
-def _protected_manifest(source: str, batch_date: str) -> dict:
-    path = layout().protected_partition(source, batch_date) / "_protection.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+def _protected_manifest(source: str, batch_date: str) -> ProtectionManifest | None:
+    """The protect stage's manifest of a protected partition (None when it has none)."""
+    path = layout().protected_partition(source, batch_date) / PROTECTION_JSON
+    return read_protection_manifest(path) if path.is_file() else None
+
+
+def _outputs(manifest: ProtectionManifest | None, column: str) -> list[str]:
+    return manifest.outputs_of(column) if manifest is not None else []
 
 
 def mart_columns_frame(
-    con: duckdb.DuckDBPyConnection, catalog: dict, batch_date: str
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, batch_date: str
 ) -> pd.DataFrame:
     """One row per (mart column, source column it derives from or is named after)."""
     entries: dict[tuple[str, str], dict] = {}
-    for source, columns in catalog.get("tables", {}).items():
-        manifest = _protected_manifest(source, batch_date).get("columns", {})
+    for source, columns in catalog.tables.items():
+        manifest = _protected_manifest(source, batch_date)
         for column, entry in columns.items():
-            dropped = (
-                entry.get("protection") == "drop"
-                or manifest.get(column, {}).get("form") == "dropped"
+            dropped = entry.protection == ProtectionClass.DROP or (
+                manifest is not None and manifest.form_of(column) == ProtectiveForm.DROPPED
             )
             entries[(source, column)] = {
-                "entity": entry.get("entity"),
+                "entity": entry.entity,
                 # the customer key is tokenised whatever its score (as the protect stage does)
                 "confidence": 1.0
-                if entry.get("protection") == "token_key"
-                else entry.get("confidence"),
+                if entry.protection == ProtectionClass.TOKEN_KEY
+                else entry.confidence,
                 "dropped": dropped,
             }
     kept_names = {c for (_, c), e in entries.items() if not e["dropped"]}
@@ -363,7 +376,7 @@ def retention_coverage_frame(con: duckdb.DuckDBPyConnection, batch_date: str) ->
     """One row: per retained source, days of its retention window missing from the extract."""
     org = organisation()
     dated = {"marketing_messages": "sent_at", "orders": "ordered_at", "contracts": "signed_at"}
-    day = dt.date.fromisoformat(batch_date)
+    day = parse_batch_date(batch_date)
     row: dict[str, int] = {}
     for source, years in retention_years().items():
         # the window starts n years back, never before the organisation went live
@@ -397,20 +410,20 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def closed_customers_frame(
-    con: duckdb.DuckDBPyConnection, catalog: dict, batch_date: str
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, batch_date: str
 ) -> pd.DataFrame:
     """Closed customers still holding personal data, days closed, and legal holds on them."""
     columns = ["customer_token", "days_closed", "days_closed_without_legal_hold"]
     customers = partition_glob("protected", "customers", batch_date)
     if not customers:
         return pd.DataFrame(columns=columns)
-    manifest = _protected_manifest("customers", batch_date).get("columns", {})
+    manifest = _protected_manifest("customers", batch_date)
     personal = sorted(
         {
             out
-            for column, entry in catalog.get("tables", {}).get("customers", {}).items()
-            if entry.get("protection") in ("vault_token_mask", "restricted_generalise")
-            for out in manifest.get(column, {}).get("outputs", [])
+            for column, entry in catalog.columns_of("customers").items()
+            if entry.protection in PERSONAL_CLASSES
+            for out in _outputs(manifest, column)
         }
     )
     present = {
@@ -510,16 +523,18 @@ def message_log_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 # -- protected lake (Spark) ---------------------------------------------------------------------
 
 
-def vault_columns(catalog: dict, batch_date: str) -> dict[str, tuple[Path, list[VaultColumn]]]:
+def vault_columns(catalog: Catalog, batch_date: str) -> dict[str, tuple[Path, list[VaultColumn]]]:
     """Per source with vault_token_mask columns: its protected partition and columns to check."""
     lay = layout()
     out: dict[str, tuple[Path, list[VaultColumn]]] = {}
-    for source, columns in sorted(catalog.get("tables", {}).items()):
-        vaulted = {c: e for c, e in columns.items() if e.get("protection") == "vault_token_mask"}
+    for source, columns in sorted(catalog.tables.items()):
+        vaulted = {
+            c: e for c, e in columns.items() if e.protection == ProtectionClass.VAULT_TOKEN_MASK
+        }
         folder = lay.protected_partition(source, batch_date)
         if not vaulted or not any(folder.glob("*.parquet")):
             continue
-        manifest = _protected_manifest(source, batch_date).get("columns", {})
+        manifest = _protected_manifest(source, batch_date)
         present = set(
             duckdb.sql(
                 f"describe select * from read_parquet({sql_string(folder / '*.parquet')})"
@@ -527,16 +542,16 @@ def vault_columns(catalog: dict, batch_date: str) -> dict[str, tuple[Path, list[
         )
         checks: list[VaultColumn] = []
         for column, entry in sorted(vaulted.items()):
-            outputs = manifest.get(column, {}).get("outputs") or [
+            outputs = _outputs(manifest, column) or [
                 f"{column}_token",
                 f"{column}_mask",
             ]
             for out_col in outputs:
                 if out_col in present:
                     role = "token" if out_col.endswith("_token") else "mask"
-                    checks.append(VaultColumn(out_col, column, entry["entity"], role))
+                    checks.append(VaultColumn(out_col, column, entry.entity, role))
             if column in present and column not in outputs:
-                checks.append(VaultColumn(column, column, entry["entity"], "clear_name"))
+                checks.append(VaultColumn(column, column, entry.entity, "clear_name"))
         if checks:
             out[source] = (folder, checks)
     return out

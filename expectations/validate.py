@@ -26,9 +26,10 @@ from great_expectations.core.run_identifier import RunIdentifier
 from classification.catalog import read_catalog
 from classification.policy import load_policy
 from crmguard import governance_log
-from crmguard.batch_date import batch_date_arg
+from crmguard.batch_date import batch_date_arg, parse_batch_date
 from crmguard.config import compliance_rules, ingestion_policy, organisation
 from crmguard.paths import SHARED_DIR_MODE, ensure_dir, layout, share_tree
+from crmguard.stage_contracts import Catalog
 from crmguard.warehouse import connect, sql_string
 from expectations import frames
 from expectations.context import checkpoint_for, data_docs_dir, get_context
@@ -139,13 +140,13 @@ class _Runner:
             self.results.extend(rows)
 
 
-def _validate_vault(runner: _Runner, catalog: dict, batch_date: str) -> None:
+def _validate_vault(runner: _Runner, catalog: Catalog, batch_date: str) -> None:
     from pyspark.sql import SparkSession
 
     checks = frames.vault_columns(catalog, batch_date)
     if not checks:
         return
-    policy = load_policy(catalog.get("profile", "seed"))
+    policy = load_policy(catalog.profile)
     masks = {
         name: entity.display_mask
         for name, entity in policy.entities.items()
@@ -171,7 +172,7 @@ def _record(
     con: duckdb.DuckDBPyConnection, batch_date: str, run_id: str, runner: _Runner
 ) -> dict[str, int]:
     """Governance rows of this run (replacing an earlier attempt with the same run_id)."""
-    day = dt.date.fromisoformat(batch_date)
+    day = parse_batch_date(batch_date)
     now = dt.datetime.now(dt.UTC)
     governance_log.ensure_tables(con)
     con.execute("begin transaction")
@@ -252,14 +253,14 @@ def _record(
 def validate_build(batch_date: str, run_id: str) -> dict:
     """Run every suite on the build of ``batch_date``; record and return the outcome."""
     started = time.monotonic()
-    dt.date.fromisoformat(batch_date)  # a malformed date is a caller error, not a finding
+    parse_batch_date(batch_date)  # a malformed date is a caller error, not a finding
     lay = layout()
     if not lay.warehouse_db.is_file():
         raise ValidationPlatformError(f"{lay.warehouse_db}: no dbt build to validate")
     catalog = read_catalog()
     if catalog is None:
         raise ValidationPlatformError(f"{lay.catalog}: no classification catalog")
-    policy = load_policy(catalog.get("profile", "seed"))
+    policy = load_policy(catalog.profile)
     runner = _Runner(run_id)
     con = connect()
     try:

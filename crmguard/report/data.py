@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +19,12 @@ import duckdb
 from crmguard.config import compliance_rules, organisation
 from crmguard.governance_log import ensure_tables
 from crmguard.paths import layout
+from crmguard.stage_contracts import PERSONAL_CLASSES, Catalog, read_catalog
 from crmguard.warehouse import connect, sql_string
 
 SAMPLE_FINDINGS = 5
 NOT_EVALUATED = "not_evaluated"
 TOP_EVIDENCE = 3
-# the C1 and C2 columns of any profile: named by protection class, as every stage acts on it
-EVIDENCE_PROTECTIONS = ("vault_token_mask", "restricted_generalise")
 
 
 @dataclass
@@ -195,46 +193,48 @@ def _validation(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict:
 
 
 def _catalog(path: Path) -> dict | None:
+    """The catalog's summary for the report; None when there is none (malformed is an error)."""
     if not path.is_file():
         return None
     raw = path.read_bytes()
-    doc = json.loads(raw)
+    doc = read_catalog(path)
     by_tier: dict[str, dict[str, int]] = {}
-    for columns in doc.get("tables", {}).values():
+    for columns in doc.tables.values():
         for entry in columns.values():
-            tier = by_tier.setdefault(str(entry.get("tier")), {})
-            protection = str(entry.get("protection"))
+            tier = by_tier.setdefault(entry.tier, {})
+            protection = entry.protection.value
             tier[protection] = tier.get(protection, 0) + 1
     return {
         "sha256": hashlib.sha256(raw).hexdigest(),
         "evidence": _decisive_evidence(doc),
-        "profile": doc.get("profile"),
-        "policy_version": doc.get("policy_version"),
-        "batch_date": doc.get("batch_date"),
+        "profile": doc.profile,
+        "policy_version": doc.policy_version,
+        "batch_date": doc.batch_date,
         "by_tier": by_tier,
         "source": "lake/catalog/catalog.json",
     }
 
 
-def _decisive_evidence(doc: dict) -> list[dict]:
+def _decisive_evidence(doc: Catalog) -> list[dict]:
     """Every C1/C2 column with the top evidence that decided it (catalog order)."""
     rows = []
-    for table, columns in sorted(doc.get("tables", {}).items()):
+    for table, columns in sorted(doc.tables.items()):
         for column, entry in columns.items():
-            if entry.get("protection") not in EVIDENCE_PROTECTIONS:
+            # C1 and C2 of any profile: by protection class, as every stage acts on it
+            if entry.protection not in PERSONAL_CLASSES:
                 continue
             # a catalog written before evidence was kept still has its reason
-            evidence = entry.get("evidence") or [
-                {"kind": entry.get("source", "reason"), "detail": entry.get("reason", "")}
+            evidence = [e.model_dump() for e in entry.evidence] or [
+                {"kind": entry.source or "reason", "detail": entry.reason}
             ]
             rows.append(
                 {
                     "table": table,
                     "column": column,
-                    "entity": entry.get("entity"),
-                    "tier": entry.get("tier"),
-                    "protection": entry.get("protection"),
-                    "confidence": entry.get("confidence"),
+                    "entity": entry.entity,
+                    "tier": entry.tier,
+                    "protection": entry.protection.value,
+                    "confidence": entry.confidence,
                     "evidence": evidence[:TOP_EVIDENCE],
                 }
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,16 @@ from crmguard.paths import (
     layout,
     share_tree,
 )
-from spark_jobs.protect.transforms import VAULT_SALT_ID, TablePlan, hmac_sha256
+from crmguard.stage_contracts import PROTECTION_JSON as PROTECTION_JSON
+from crmguard.stage_contracts import (
+    ManifestColumn,
+    ProtectionManifest,
+    StageContractError,
+    write_protection_manifest,
+)
+from crmguard.stage_contracts import read_catalog as read_catalog_file
+from spark_jobs.protect.transforms import VAULT_SALT_ID, ColumnOutcome, TablePlan, hmac_sha256
 
-PROTECTION_JSON = "_protection.json"
 SALT_BYTES = key_store.SALT_BYTES
 
 
@@ -32,17 +38,14 @@ class ProtectInputError(ValueError):
 
 
 def read_catalog(path: Path | None = None) -> dict:
+    """The catalog as JSON types, checked by :class:`crmguard.stage_contracts.Catalog`."""
     path = path or layout().catalog
     if not path.is_file():
         raise ProtectInputError(f"{path}: catalog not found (run `crmguard classify` first)")
     try:
-        catalog = json.loads(path.read_text(encoding="utf-8"))
-        tables = catalog["tables"]
-    except (json.JSONDecodeError, KeyError) as exc:
-        raise ProtectInputError(f"{path}: malformed catalog ({exc})") from exc
-    if not isinstance(tables, dict):
-        raise ProtectInputError(f"{path}: `tables` must map table -> columns")
-    return catalog
+        return read_catalog_file(path).as_json()
+    except StageContractError as exc:
+        raise ProtectInputError(str(exc)) from exc
 
 
 def raw_sources(batch_date: str) -> list[str]:
@@ -177,26 +180,18 @@ def ensure_salts(spark: SparkSession, links: DataFrame) -> SaltSource:
     return source
 
 
-def _outcomes_json(outcomes: dict, zone: str, source: str, batch_date: str, meta: dict) -> str:
-    return json.dumps(
-        {
-            "zone": zone,
-            "source": source,
-            "batch_date": batch_date,
-            **meta,
-            "columns": {
-                col: {
-                    "outputs": o.outputs,
-                    "form": o.form,
-                    "entity": o.entity,
-                    "tier": o.tier,
-                    "protection": o.protection,
-                }
-                for col, o in outcomes.items()
-            },
-        },
-        ensure_ascii=False,
-        indent=2,
+def protection_manifest(
+    outcomes: dict[str, ColumnOutcome], zone: str, source: str, batch_date: str, meta: dict
+) -> ProtectionManifest:
+    """The ``_protection.json`` of one partition: what each source column became there."""
+    columns = {
+        col: ManifestColumn(
+            outputs=o.outputs, form=o.form, entity=o.entity, tier=o.tier, protection=o.protection
+        )
+        for col, o in outcomes.items()
+    }
+    return ProtectionManifest(
+        zone=zone, source=source, batch_date=batch_date, **meta, columns=columns
     )
 
 
@@ -239,8 +234,9 @@ def write_zone(
         os.chmod(target, PRIVATE_DIR_MODE)
     if plan is not None:
         outcomes = plan.protected_outcomes if zone == "protected" else plan.restricted_outcomes
-        (target / PROTECTION_JSON).write_text(
-            _outcomes_json(outcomes, zone, source, batch_date, meta), encoding="utf-8"
+        write_protection_manifest(
+            protection_manifest(outcomes, zone, source, batch_date, meta),
+            target / PROTECTION_JSON,
         )
     if zone == "protected":
         # the analysts' pipeline reads protected (layout.md); the job runs with umask 077, so

@@ -20,8 +20,14 @@ if __package__ in (None, ""):  # run as a file by spark-submit: make the repo im
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from classification.policy import load_policy
+from classification.policy import NONE, load_policy
 from crmguard.batch_date import batch_date_arg
+from crmguard.stage_contracts import (
+    PERSONAL_CLASSES,
+    ProtectionClass,
+    ProtectiveForm,
+    write_protection_manifest,
+)
 from spark_jobs.protect import io, transforms
 from spark_jobs.protect.free_text import scrub_free_text
 from spark_jobs.protect.settings import protection_settings
@@ -34,7 +40,7 @@ def scrub_entities(policy) -> list[str]:
     return sorted(
         name
         for name in policy.entities
-        if policy.protection_of(name) in ("vault_token_mask", "restricted_generalise")
+        if policy.protection_of(name) in PERSONAL_CLASSES
         and not policy.entity(name).scrub_free_text
     )
 
@@ -139,7 +145,7 @@ def _write_quarantined_keys(spark: SparkSession, catalog: dict, batch_date: str,
     for source, spec in sorted(landing_contract().sources.items()):
         path = layout().quarantine_partition(source, batch_date)
         column = catalog["tables"].get(source, {}).get(spec.key, {})
-        if not path.is_dir() or column.get("protection") != "pass":
+        if not path.is_dir() or column.get("protection") != ProtectionClass.PASS:
             continue
         rows = spark.read.parquet(str(path))
         if "record_key" not in rows.columns:  # written before quarantine kept keys
@@ -154,16 +160,14 @@ def _write_quarantined_keys(spark: SparkSession, catalog: dict, batch_date: str,
         keys = keys.unionByName(frame)
     keys = keys.distinct().coalesce(1)
     target = io.write_zone(keys, "restricted", QUARANTINED_KEYS, batch_date, None, meta)
-    columns = {
-        name: {"entity": "NONE", "tier": "C3", "protection": "pass", "form": "clear",
-               "outputs": [name]}
+    outcomes = {
+        name: transforms.ColumnOutcome(
+            [name], ProtectiveForm.CLEAR, NONE, "C3", ProtectionClass.PASS
+        )
         for name in ("source_name", "record_key")
-    }  # fmt: skip
-    (target / io.PROTECTION_JSON).write_text(
-        json.dumps({"zone": "restricted", "source": QUARANTINED_KEYS, "batch_date": batch_date,
-                    **meta, "columns": columns}, ensure_ascii=False),
-        encoding="utf-8",
-    )  # fmt: skip
+    }
+    manifest = io.protection_manifest(outcomes, "restricted", QUARANTINED_KEYS, batch_date, meta)
+    write_protection_manifest(manifest, target / io.PROTECTION_JSON)
     return spark.read.parquet(str(target)).count()
 
 

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from classification.policy import CUSTOMER_ID, DisplayMask, Generalise, Policy
 from crmguard.key_store import ASCII_WHITESPACE, FOLD_FROM, FOLD_TO, ZERO_WIDTH
+from crmguard.stage_contracts import ProtectionClass, ProtectiveForm
 
 # the fold table of crmguard.key_store (full-width ASCII → ASCII, Unicode spaces → U+0020,
 # zero-width characters deleted): one native `translate` equals the Python reference
@@ -232,10 +233,10 @@ class ColumnOutcome:
     """What one source column became in one zone (the ``_protection.json`` row)."""
 
     outputs: list[str]
-    form: str  # token|mask|band|generalised|clear|scrubbed|dropped
+    form: ProtectiveForm
     entity: str
     tier: str
-    protection: str
+    protection: ProtectionClass
 
 
 @dataclass
@@ -285,35 +286,35 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
         entity = (entry or {}).get("entity", "UNCLASSIFIED")
         confidence = float((entry or {}).get("confidence", 0.0))
         known = entry is not None and entity in policy.entities
-        protection = policy.protection_of(entity) if known else "drop"
+        protection = policy.protection_of(entity) if known else ProtectionClass.DROP
         # either side saying drop wins: new, unclassified or low-confidence columns never leak
         if (
             not known
-            or (entry or {}).get("protection") == "drop"
-            or (confidence < policy.confidence_floor and protection != "token_key")
+            or (entry or {}).get("protection") == ProtectionClass.DROP
+            or (confidence < policy.confidence_floor and protection != ProtectionClass.TOKEN_KEY)
         ):
-            protection = "drop"
+            protection = ProtectionClass.DROP
         tier = policy.tier_of(entity) if known else "—"
         col = F.col(f"`{column}`")
 
         def record(
             zone: str,
             outputs: list[str],
-            form: str,
+            form: ProtectiveForm,
             *,
             column: str = column,
             entity: str = entity,
             tier: str = tier,
-            protection: str = protection,
+            protection: ProtectionClass = protection,
         ) -> None:
             outcome = ColumnOutcome(outputs, form, entity, tier, protection)
             getattr(plan, f"{zone}_outcomes")[column] = outcome
 
-        if protection == "drop":
+        if protection == ProtectionClass.DROP:
             plan.dropped.append(column)
-            record("protected", [], "dropped")
-            record("restricted", [], "dropped")
-        elif protection == "token_key":
+            record("protected", [], ProtectiveForm.DROPPED)
+            record("restricted", [], ProtectiveForm.DROPPED)
+        elif protection == ProtectionClass.TOKEN_KEY:
             name = token_column_name(column)
             if column == "customer_id" or plan.customer_column is None:
                 plan.customer_column = column
@@ -322,9 +323,9 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             plan.protected.append(token)
             plan.restricted.append(token)
             plan.from_restricted.append(F.col(f"`{name}`"))
-            record("protected", [name], "token")
-            record("restricted", [name], "token")
-        elif protection == "vault_token_mask":
+            record("protected", [name], ProtectiveForm.TOKEN)
+            record("restricted", [name], ProtectiveForm.TOKEN)
+        elif protection == ProtectionClass.VAULT_TOKEN_MASK:
             mask = policy.entity(entity).display_mask
             assert mask is not None  # the policy model guarantees it for this class
             names = [f"{column}_token", f"{column}_mask"]
@@ -337,8 +338,8 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             plan.from_restricted += [F.col(f"`{n}`") for n in names]
             plan.vault_columns[column] = entity
             plan.normalised[column] = entity
-            record("protected", names, "token")
-            record("restricted", names, "token")
+            record("protected", names, ProtectiveForm.TOKEN)
+            record("restricted", names, ProtectiveForm.TOKEN)
             # age checks near 14 need the full date: restricted keeps it, derived from the ID
             if entity == "CN_RESIDENT_ID" and not plan.birth_date_from_id:
                 plan.birth_date_from_id = True
@@ -348,8 +349,8 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
                     )
                 )
                 plan.restricted_only.append(plan.restricted[-1])
-                record("restricted", [*names, "birth_date_from_id"], "token")
-        elif protection == "restricted_generalise":
+                record("restricted", [*names, "birth_date_from_id"], ProtectiveForm.TOKEN)
+        elif protection == ProtectionClass.RESTRICTED_GENERALISE:
             rule = policy.entity(entity).generalise
             assert rule is not None
             name = generalised_name(column, rule)
@@ -357,14 +358,16 @@ def plan_table(columns: list[str], catalog_columns: dict[str, dict], policy: Pol
             plan.from_restricted.append(plan.protected[-1])
             plan.restricted.append(col)
             plan.restricted_only.append(col)
-            record("protected", [name], "band" if rule.kind == "band" else "generalised")
-            record("restricted", [column], "clear")
+            form = ProtectiveForm.BAND if rule.kind == "band" else ProtectiveForm.GENERALISED
+            record("protected", [name], form)
+            record("restricted", [column], ProtectiveForm.CLEAR)
         else:  # pass
             plan.protected.append(col)
             plan.from_restricted.append(col)
             plan.restricted.append(col)
-            form = "scrubbed" if policy.entity(entity).scrub_free_text else "clear"
-            if form == "scrubbed":
+            scrubbed = policy.entity(entity).scrub_free_text
+            form = ProtectiveForm.SCRUBBED if scrubbed else ProtectiveForm.CLEAR
+            if scrubbed:
                 plan.free_text.append(column)
             record("protected", [column], form)
             record("restricted", [column], form)

@@ -13,7 +13,9 @@ import pytest
 
 from classification.catalog import classify_batch, classify_paths
 from classification.recognizers.bank_card import luhn_valid
+from crmguard import stage_contracts
 from crmguard.paths import layout
+from crmguard.stage_contracts import ProtectionClass
 from crmguard.warehouse import connect
 
 KEYS = {
@@ -107,6 +109,16 @@ def test_classify_batch_writes_catalog_and_history(raw_batch: str) -> None:
     n2 = con.execute("select count(*) from governance.catalog_history").fetchone()[0]
     con.close()
     assert n1 == n2 == summary["columns"]
+
+
+def test_catalog_on_disk_is_exactly_the_stage_contract(raw_batch: str) -> None:
+    classify_batch(raw_batch)
+    path = layout().catalog
+    catalog = stage_contracts.read_catalog(path)
+    assert catalog.tables["customers"]["mobile"].protection is ProtectionClass.VAULT_TOKEN_MASK
+    assert catalog.batch_date == raw_batch and catalog.generated_at is not None
+    # nothing written that the model does not carry, nothing the model adds
+    assert stage_contracts.catalog_json(catalog) == path.read_text(encoding="utf-8")
 
 
 def test_new_columns_flagged_and_unchanged_schema_reused(raw_batch: str) -> None:

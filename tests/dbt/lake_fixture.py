@@ -487,7 +487,7 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
-def _manifest(source: str, layer: str) -> dict:
+def _manifest(source: str, layer: str, batch_date: str = BATCH_DATE) -> dict:
     columns = {}
     for column, (entity, tier, protection, p_form, p_out, r_form, r_out) in COLUMNS[source].items():
         form, outputs = (p_form, p_out) if layer == "protected" else (r_form, r_out)
@@ -498,7 +498,7 @@ def _manifest(source: str, layer: str) -> dict:
             "form": form,
             "outputs": [column] if outputs is None else outputs,
         }
-    return {"source": source, "columns": columns}
+    return {"zone": layer, "source": source, "batch_date": batch_date, "columns": columns}
 
 
 def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
@@ -514,7 +514,8 @@ def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
                 f"from ({query})) to '{folder / 'part-00000.parquet'}' (format parquet)"
             )
             (folder / "_protection.json").write_text(
-                json.dumps(_manifest(source, layer), ensure_ascii=False), encoding="utf-8"
+                json.dumps(_manifest(source, layer, batch_date), ensure_ascii=False),
+                encoding="utf-8",
             )
     # the protect job's table of quarantined keys (system ids of rows quarantined in the batch)
     folder = home / "lake" / "restricted" / "quarantined_keys" / f"batch_date={batch_date}"
@@ -529,7 +530,15 @@ def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
         for name in ("source_name", "record_key")
     }  # fmt: skip
     (folder / "_protection.json").write_text(
-        json.dumps({"source": "quarantined_keys", "columns": columns}), encoding="utf-8"
+        json.dumps(
+            {
+                "zone": "restricted",
+                "source": "quarantined_keys",
+                "batch_date": batch_date,
+                "columns": columns,
+            }
+        ),
+        encoding="utf-8",
     )
     raw = home / "lake" / "raw" / "customers" / f"batch_date={batch_date}"
     raw.mkdir(parents=True, exist_ok=True)

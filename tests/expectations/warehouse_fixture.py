@@ -72,18 +72,30 @@ CATALOG = {
     },
 }
 
+_CUSTOMER_FORMS = {
+    "customer_id": {"form": "token", "outputs": ["customer_token"]},
+    "mobile": {"form": "token", "outputs": ["mobile_token", "mobile_mask"]},
+    "id_number": {"form": "token", "outputs": ["id_number_token", "id_number_mask"]},
+    "marital_status": {"form": "dropped", "outputs": []},
+    "wechat_id": {"form": "dropped", "outputs": []},
+    "member_tier": {"form": "clear", "outputs": ["member_tier"]},
+    "status": {"form": "clear", "outputs": ["status"]},
+    "closed_at": {"form": "clear", "outputs": ["closed_at"]},
+    "storage_region": {"form": "clear", "outputs": ["storage_region"]},
+}
 PROTECTION_MANIFEST = {
+    "zone": "protected",
     "source": "customers",
+    "batch_date": BATCH_DATE,
     "columns": {
-        "customer_id": {"form": "token", "outputs": ["customer_token"]},
-        "mobile": {"form": "token", "outputs": ["mobile_token", "mobile_mask"]},
-        "id_number": {"form": "token", "outputs": ["id_number_token", "id_number_mask"]},
-        "marital_status": {"form": "dropped", "outputs": []},
-        "wechat_id": {"form": "dropped", "outputs": []},
-        "member_tier": {"form": "clear", "outputs": ["member_tier"]},
-        "status": {"form": "clear", "outputs": ["status"]},
-        "closed_at": {"form": "clear", "outputs": ["closed_at"]},
-        "storage_region": {"form": "clear", "outputs": ["storage_region"]},
+        column: {
+            **forms,
+            **{
+                k: CATALOG["tables"]["customers"][column][k]
+                for k in ("entity", "tier", "protection")
+            },
+        }
+        for column, forms in _CUSTOMER_FORMS.items()
     },
 }
 

@@ -183,8 +183,14 @@ def populate(home: Path) -> None:
                             "entity": "CITY",
                             "tier": "C2",
                             "protection": "restricted_generalise",
+                            "confidence": 0.9,
                         },
-                        "created_at": {"entity": "NONE", "tier": "C3", "protection": "pass"},
+                        "created_at": {
+                            "entity": "NONE",
+                            "tier": "C3",
+                            "protection": "pass",
+                            "confidence": 1.0,
+                        },
                     }
                 },
             }

@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 
 from crmguard import key_store
 from crmguard.paths import layout
+from crmguard.stage_contracts import read_protection_manifest
 from spark_jobs.protect import io, main, transforms
 from tests.spark_jobs.conftest import BATCH, CUSTOMERS
 
@@ -79,6 +80,13 @@ def test_run_writes_three_zones_and_fails_closed(spark: SparkSession, batch_home
     }
     assert manifest["columns"]["secret_note"]["form"] == "dropped"
     assert manifest["columns"]["credit_score"]["outputs"] == ["credit_score_band"]
+    # every manifest written reads through the one reader, and says where it lies
+    written = sorted(lay.protected.parent.rglob(io.PROTECTION_JSON))
+    assert len(written) >= 4
+    for path in written:
+        typed = read_protection_manifest(path)
+        zone, source = path.parent.parent.parent.name, path.parent.parent.name
+        assert (typed.zone, typed.source, typed.batch_date) == (zone, source, BATCH)
     # owner-only permissions outside protected
     for private in (lay.restricted, lay.vault):
         assert stat.S_IMODE(private.stat().st_mode) == 0o700
