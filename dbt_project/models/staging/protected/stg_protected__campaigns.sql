@@ -1,20 +1,13 @@
-with source as (
-    select * from {{ source('protected', 'campaigns') }}
-    where {{ batch_partition_filter() }}
-),
+{# campaigns of the protected layer for the batch date: the columns the marts read, then every
+   other column the partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'campaign_id text',
+    'name text',
+    'purpose text',
+    'content_template text',
+    'data_fields_used text',
+    'approved_by_masked text from approved_by',
+    'approved_at timestamptz',
+]}) }}
 
-renamed as (
-    select
-        campaign_id,
-        name,
-        purpose,
-        content_template,
-        data_fields_used,
-        approved_by_masked,
-        approved_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('protected', 'campaigns') }}

@@ -1,34 +1,27 @@
-with source as (
-    select * from {{ source('protected', 'customers') }}
-    where {{ batch_partition_filter() }}
-),
+{# customers of the protected layer for the batch date: the columns the marts read, then every
+   other column the partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'customer_token text from customer_id',
+    'name_masked text from name',
+    'id_type text',
+    'id_number_token text from id_number',
+    'id_number_mask text from id_number',
+    'mobile_token text from mobile',
+    'mobile_mask text from mobile',
+    'email_masked text from email',
+    'address_region text from address',
+    'birth_year integer from birth_date',
+    'gender text',
+    'gps_location_token text from gps_location',
+    'gps_location_mask text from gps_location',
+    'credit_score_band text from credit_score',
+    'annual_income_band text from annual_income',
+    'member_tier text',
+    'storage_region text',
+    'created_at timestamptz',
+    'updated_at timestamptz',
+    'status text',
+    'closed_at timestamptz',
+]}) }}
 
-renamed as (
-    select
-        customer_token,
-        name_masked,
-        id_type,
-        id_number_token,
-        id_number_mask,
-        mobile_token,
-        mobile_mask,
-        email_masked,
-        address_region,
-        birth_year,
-        gender,
-        gps_location_token,
-        gps_location_mask,
-        credit_score_band,
-        annual_income_band,
-        member_tier,
-        storage_region,
-        created_at,
-        updated_at,
-        status,
-        closed_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('protected', 'customers') }}
