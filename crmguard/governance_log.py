@@ -60,6 +60,26 @@ TABLES: dict[str, str] = {
         finding_count bigint not null,
         status varchar not null
     """,
+    # per batch, each column whose entity, tier, protection class or form changed since the
+    # previous batch (crmguard.classification_drift): what moved, never a failed build
+    "classification_drift": """
+        batch_date date not null,
+        previous_batch_date date not null,
+        source_name varchar not null,
+        column_name varchar not null,
+        previous_entity varchar,
+        entity varchar,
+        previous_tier varchar,
+        tier varchar,
+        previous_protection varchar,
+        protection varchar,
+        previous_protected_form varchar,
+        protected_form varchar,
+        previous_restricted_form varchar,
+        restricted_form varchar,
+        change varchar not null,
+        detected_at timestamptz not null
+    """,
     # one row per publish attempt
     "publish_log": """
         run_id varchar not null,
