@@ -154,3 +154,41 @@ def test_every_column_the_marts_read_is_declared_in_staging(tmp_path: Path) -> N
     )
     (gaps,) = _rows(build, "select count(*) from marts.staging_column_gaps")[0]
     assert gaps == expected > 100
+
+
+@pytest.mark.spark
+def test_the_drifted_batch_builds_on_spark_with_the_same_gaps(tmp_path: Path) -> None:
+    """The Spark target (dbt-spark session) on the drifted lake: every model and unit test
+    builds, typed nulls included, and the gaps and their DATA-02 findings equal DuckDB's."""
+    build = next(
+        _build(
+            tmp_path,
+            drift_lake,
+            # data tests judge data, which the DuckDB build checks
+            extra=("--target", "spark", "--exclude-resource-type", "test"),
+        )
+    )
+    failed = {uid: s for uid, s in build.statuses.items() if s not in ("success", "pass")}
+    assert build.success and not failed, failed
+    assert any(uid.startswith("unit_test.") for uid in build.statuses)
+    tables = build.home / ".spark" / "spark-warehouse" / "marts.db"
+    con = duckdb.connect()
+    gaps = con.execute(
+        "select layer, source_name, column_name, reason from read_parquet(?)",
+        [f"{tables}/staging_column_gaps/*.parquet"],
+    ).fetchall()
+    assert {(r[0], r[1], r[2]): r[3] for r in gaps} == GAP_REASONS
+    findings = dict(
+        con.execute(
+            "select subject, evidence from read_parquet(?) where rule_id = 'DATA-02'",
+            [f"{tables}/compliance_findings/*.parquet"],
+        ).fetchall()
+    )
+    assert (
+        GAP_REASONS[("protected", "campaigns", "approved_by_masked")]
+        in findings["campaigns.approved_by"]
+    )
+    assert (
+        GAP_REASONS[("restricted", "customers", "gps_location_mask")]
+        in findings["customers.gps_location"]
+    )
