@@ -574,14 +574,15 @@ DRIFTED_COLUMNS: dict[str, dict[str, tuple | None]] = {
     "campaigns": {
         # template codes, not free text: clear, not scrubbed
         "content_template": _pass(),
-        # employee numbers, not names: left clear, so protected has no approved_by_masked
+        # employee numbers, not names: left clear, so protected has approved_by, not
+        # approved_by_masked
         "approved_by": _pass(),
     },
     "customers": {
         # a column outside the landing contract: C1, token and mask in both layers
         "bank_card_no": _c1("BANK_CARD", "bank_card_no"),
         # the export no longer has it
-        "gps_location": None,
+        "email": None,
     },
 }
 
@@ -592,7 +593,7 @@ _DRIFTED_VALUES: dict[str, tuple[list[str], str]] = {
         "'TPL-' || campaign_id as content_template, 'E10' || right(campaign_id, 1) as approved_by",
     ),
     "customers": (
-        ["gps_location_token", "gps_location_mask"],
+        ["email_masked", "email"],
         "case when customer_token = '" + T1 + "' then 'bk1' end as bank_card_no_token, "
         "case when customer_token = '" + T1 + "' then '622202******1234' end as bank_card_no_mask",
     ),

@@ -24,7 +24,7 @@ EXPECTED = {
     ("campaigns", "content_template"): "entity FREE_TEXT_PII -> NONE; tier C2 -> C3;"
     " protected form scrubbed -> clear; restricted form scrubbed -> clear",
     ("customers", "bank_card_no"): "new column: BANK_CARD/C1/vault_token_mask",
-    ("customers", "gps_location"): "no longer in the batch (was GEO_LOCATION/C1/vault_token_mask)",
+    ("customers", "email"): "no longer in the batch (was EMAIL/C2/restricted_generalise)",
 }
 
 

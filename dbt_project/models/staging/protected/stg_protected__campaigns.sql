@@ -1,13 +1,10 @@
-{# campaigns of the protected layer for the batch date: the columns the marts read, then every
-   other column the partition holds (macros/stage_source.sql). #}
+{# Campaigns of the protected layer for the batch date. `expects`: the columns the analyst marts
+   read from it (marketing_message_log, campaign_field_use); then every other column the partition
+   holds (macros/stage_source.sql). #}
 {{ config(meta={'expects': [
     'campaign_id text',
-    'name text',
     'purpose text',
-    'content_template text',
     'data_fields_used text',
-    'approved_by_masked text from approved_by',
-    'approved_at timestamptz',
 ]}) }}
 
 {{ stage_source('protected', 'campaigns') }}

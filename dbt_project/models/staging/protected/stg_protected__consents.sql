@@ -1,5 +1,6 @@
-{# consents of the protected layer for the batch date: the columns the marts read, then every
-   other column the partition holds (macros/stage_source.sql). #}
+{# Consents of the protected layer for the batch date. `expects`: the columns the analyst marts
+   read from it (consent statuses, marketing_audience, marketing_message_log and _review); then
+   every other column the partition holds (macros/stage_source.sql). #}
 {{ config(meta={'expects': [
     'consent_id text',
     'customer_token text from customer_id',
@@ -8,10 +9,6 @@
     'withdrawn_at timestamptz',
     'notice_version text',
     'channel text',
-    'evidence_hash text',
-    'guardian_name_masked text from guardian_name',
-    'guardian_id_number_token text from guardian_id_number',
-    'guardian_id_number_mask text from guardian_id_number',
 ]}) }}
 
 {{ stage_source('protected', 'consents') }}

@@ -1,20 +1,8 @@
-{# orders of the protected layer for the batch date: the columns the marts read, then every
-   other column the partition holds (macros/stage_source.sql). #}
+{# Orders of the protected layer for the batch date. `expects`: the columns the analyst marts read
+   from it (customer_360); then every other column the partition holds (macros/stage_source.sql). #}
 {{ config(meta={'expects': [
-    'order_id text',
     'customer_token text from customer_id',
-    'product_id text',
-    'product_category text',
-    'list_price decimal',
-    'charged_price decimal',
-    'member_tier_at_order text',
-    'promo_code text',
-    'sales_channel text',
     'ordered_at timestamptz',
-    'delivered_at timestamptz',
-    'return_requested_at timestamptz',
-    'return_status text',
-    'return_reject_reason text',
 ]}) }}
 
 {{ stage_source('protected', 'orders') }}

@@ -1,5 +1,6 @@
-{# reviews of the restricted layer for the batch date: the columns the marts read, then every
-   other column the partition holds (macros/stage_source.sql). #}
+{# Reviews of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
 {{ config(meta={'expects': [
     'review_id text',
     'customer_token text from customer_id',

@@ -1,5 +1,6 @@
-{# security incidents of the restricted layer for the batch date: the columns the marts read, then every
-   other column the partition holds (macros/stage_source.sql). #}
+{# Security incidents of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
 {{ config(meta={'expects': [
     'incident_id text',
     'level text',
