@@ -25,7 +25,8 @@
         {%- set words = entry.split() -%}
         {%- if words | length not in (2, 4) or (words | length == 4 and words[2] != 'from') -%}
             {{ exceptions.raise_compiler_error(
-                "staging expects entry '" ~ entry ~ "': want '<column> <type> [from <source column>]'") }}
+                "staging expects entry '" ~ entry
+                ~ "': want '<column> <type> [from <source column>]'") }}
         {%- endif -%}
         {%- do parsed.append({
             'name': words[0],
@@ -61,7 +62,8 @@
         {%- if column.name in held or not execute -%}
             {%- do columns.append(column.name) -%}
         {%- else -%}
-            {%- do columns.append('cast(null as ' ~ staging_type(column.type) ~ ') as ' ~ column.name) -%}
+            {%- set typed_null = 'cast(null as ' ~ staging_type(column.type) ~ ')' -%}
+            {%- do columns.append(typed_null ~ ' as ' ~ column.name) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if history -%}
@@ -148,7 +150,8 @@ select * from renamed
 {% macro staging_type_of(types, kind) -%}
     {%- if kind not in types -%}
         {{ exceptions.raise_compiler_error(
-            "staging expects type '" ~ kind ~ "': use one of " ~ (types.keys() | sort | join(', '))) }}
+            "staging expects type '" ~ kind ~ "': use one of "
+            ~ (types.keys() | sort | join(', '))) }}
     {%- endif -%}
     {{ return(types[kind]) }}
 {%- endmacro %}
