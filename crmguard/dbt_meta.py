@@ -125,7 +125,8 @@ def _parquet_schema(layer: Layer, source: str, batch_date: str) -> list[tuple[st
 
 
 def staged_sources(project_dir: Path, layer: Layer) -> list[str]:
-    """Sources of ``layer`` that have a hand-written staging model (stg_<layer>__<source>.sql)."""
+    """Sources of ``layer`` that have a staging model (stg_<layer>__<source>.sql, a call of
+    ``macros/stage_source.sql``, which reads the columns generated here from the graph)."""
     folder = project_dir / "models" / "staging" / layer
     prefix = f"stg_{layer}__"
     return sorted(p.stem[len(prefix) :] for p in folder.glob(f"{prefix}*.sql"))

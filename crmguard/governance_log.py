@@ -3,7 +3,8 @@
 One place defines these tables (in ``warehouse/crm.duckdb``, engineers only). Validation writes
 its results and a copy of the batch's findings and rule summary per run, publishing writes the
 publish log, and the auditor's report reads all of them, so history accumulates across batches
-and re-runs. Every table is keyed by ``run_id`` (the Airflow run id, or ``cli-<uuid>``).
+and re-runs. Every run table is keyed by ``run_id`` (the Airflow run id, or ``cli-<uuid>``); the
+batch tables (classification drift) by ``batch_date``.
 """
 
 from __future__ import annotations
@@ -78,8 +79,33 @@ TABLES: dict[str, str] = {
 }
 
 
+# tables keyed by batch_date, not by run: a re-run of a batch replaces the batch's rows
+BATCH_TABLES: dict[str, str] = {
+    # each column whose entity, tier, protection class or form changed since the previous batch
+    # (crmguard.classification_drift): what moved, never a failed build
+    "classification_drift": """
+        batch_date date not null,
+        previous_batch_date date not null,
+        source_name varchar not null,
+        column_name varchar not null,
+        previous_entity varchar,
+        entity varchar,
+        previous_tier varchar,
+        tier varchar,
+        previous_protection varchar,
+        protection varchar,
+        previous_protected_form varchar,
+        protected_form varchar,
+        previous_restricted_form varchar,
+        restricted_form varchar,
+        change varchar not null,
+        detected_at timestamptz not null
+    """,
+}
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the governance run tables when missing (idempotent)."""
     con.execute("create schema if not exists governance")
-    for name, columns in TABLES.items():
+    for name, columns in {**TABLES, **BATCH_TABLES}.items():
         con.execute(f"create table if not exists governance.{name} ({columns})")

@@ -113,11 +113,14 @@ def crm_governance():
 
     @task(pool=DUCKDB_WRITER_POOL)
     def dbt_prepare(batch: dict) -> list[str]:
+        from crmguard.classification_drift import record_drift
         from crmguard.dbt_meta import prepare_build
         from crmguard.rights.fulfil import suppress_batch
 
         suppress_batch(batch["batch_date"])  # erased customers the source delivered again
-        return [str(p) for p in prepare_build(batch["batch_date"])]
+        written = prepare_build(batch["batch_date"])
+        record_drift(batch["batch_date"])  # after protect: the batch's forms are known
+        return [str(p) for p in written]
 
     marts = dbt_task_group("dbt", BATCH_DATE, DUCKDB_WRITER_POOL)
 

@@ -363,6 +363,14 @@ def gather(batch_date: str, run_id: str | None = None) -> dict[str, Any]:
             [run_id, batch_date],
         )
         validation = _validation(con, run_id)
+        # columns classified otherwise than in the previous batch (crmguard.classification_drift)
+        drift = _rows(
+            con,
+            "select source_name, column_name, previous_batch_date, change"
+            " from governance.classification_drift where batch_date = ?::date"
+            " order by source_name, column_name",
+            [batch_date],
+        )
         marts = MartReader.open(con, lay.marts_db)
         try:
             dsr = marts.frame("dsr_sla")
@@ -422,6 +430,7 @@ def gather(batch_date: str, run_id: str | None = None) -> dict[str, Any]:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sections": sections,
         "validation": validation,
+        "classification_drift": drift,
         "tiers": tiers,
         "tiers_source": "catalog.json" if catalog else ("marts.field_inventory" if tiers else None),
         "dsr_working": _distribution(dsr, dsr_days),

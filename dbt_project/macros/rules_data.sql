@@ -66,9 +66,8 @@
         {%- if table is not none and node is not none -%}
             {%- set meta = table.meta.get('source_columns', {}).get(column_name, {}) -%}
             {%- for output in meta.get('outputs', []) -%}
-                {#- named in the model, or one of the layer's extra columns it selects #}
-                {%- if output in modules.re.findall('[A-Za-z0-9_]+', node.raw_code)
-                        or (output in table.columns and 'extra_source_columns' in node.raw_code) -%}
+                {#- stage_source selects every column the partition holds #}
+                {%- if output in table.columns -%}
                     {{ return(output) }}
                 {%- endif -%}
             {%- endfor -%}

@@ -487,18 +487,34 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
+def _manifest_entry(column: str, spec: tuple, layer: str) -> dict:
+    entity, tier, protection, p_form, p_out, r_form, r_out = spec
+    form, outputs = (p_form, p_out) if layer == "protected" else (r_form, r_out)
+    return {
+        "entity": entity,
+        "tier": tier,
+        "protection": protection,
+        "form": form,
+        "outputs": [column] if outputs is None else outputs,
+    }
+
+
 def _manifest(source: str, layer: str, batch_date: str = BATCH_DATE) -> dict:
-    columns = {}
-    for column, (entity, tier, protection, p_form, p_out, r_form, r_out) in COLUMNS[source].items():
-        form, outputs = (p_form, p_out) if layer == "protected" else (r_form, r_out)
-        columns[column] = {
-            "entity": entity,
-            "tier": tier,
-            "protection": protection,
-            "form": form,
-            "outputs": [column] if outputs is None else outputs,
-        }
+    columns = {
+        column: _manifest_entry(column, spec, layer) for column, spec in COLUMNS[source].items()
+    }
     return {"zone": layer, "source": source, "batch_date": batch_date, "columns": columns}
+
+
+def _catalog_entry(spec: tuple) -> dict:
+    return {
+        "entity": spec[0],
+        "tier": spec[1],
+        "protection": spec[2],
+        "confidence": 0.95,
+        "masked": spec[2] != "pass",
+        "reason": "fixture",
+    }
 
 
 def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
@@ -548,17 +564,7 @@ def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
         "profile": "seed",
         "policy_version": "2026.1",
         "tables": {
-            source: {
-                column: {
-                    "entity": spec[0],
-                    "tier": spec[1],
-                    "protection": spec[2],
-                    "confidence": 0.95,
-                    "masked": spec[2] != "pass",
-                    "reason": "fixture",
-                }
-                for column, spec in columns.items()
-            }
+            source: {column: _catalog_entry(spec) for column, spec in columns.items()}
             for source, columns in COLUMNS.items()
         },
     }
@@ -567,3 +573,86 @@ def build_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
     (catalog_dir / "catalog.json").write_text(
         json.dumps(catalog, ensure_ascii=False, indent=1), encoding="utf-8"
     )
+
+
+# -- the same batch as another organisation's export classifies it (issue 15) -------------------
+
+# source -> column -> (entity, tier, protection, protected form, protected outputs,
+#                      restricted form, restricted outputs); None drops the column from the batch
+DRIFTED_COLUMNS: dict[str, dict[str, tuple | None]] = {
+    "campaigns": {
+        # template codes, not free text: clear, not scrubbed
+        "content_template": _pass(),
+        # employee numbers, not names: left clear, so protected has approved_by, not
+        # approved_by_masked
+        "approved_by": _pass(),
+    },
+    "customers": {
+        # a column outside the landing contract: C1, token and mask in both layers
+        "bank_card_no": _c1("BANK_CARD", "bank_card_no"),
+        # the export no longer has it
+        "email": None,
+    },
+}
+
+# the partitions' new values, per layer and source: (columns to drop, select list to add)
+_DRIFTED_VALUES: dict[str, tuple[list[str], str]] = {
+    "campaigns": (
+        ["approved_by_masked", "approved_by", "content_template"],
+        "'TPL-' || campaign_id as content_template, 'E10' || right(campaign_id, 1) as approved_by",
+    ),
+    "customers": (
+        ["email_masked", "email"],
+        "case when customer_token = '" + T1 + "' then 'bk1' end as bank_card_no_token, "
+        "case when customer_token = '" + T1 + "' then '622202******1234' end as bank_card_no_mask",
+    ),
+}
+
+
+def drift_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
+    """Rewrite the fixture batch under ``home`` as DRIFTED_COLUMNS classifies it: Parquet,
+    ``_protection.json`` and catalog, as the protect stage would have written them."""
+    con = duckdb.connect()
+    for layer in ("protected", "restricted"):
+        for source, (drop, add) in _DRIFTED_VALUES.items():
+            folder = home / "lake" / layer / source / f"batch_date={batch_date}"
+            part = folder / "part-00000.parquet"
+            held = {r[0] for r in con.execute(f"describe select * from '{part}'").fetchall()}
+            gone = ", ".join(c for c in drop if c in held)
+            con.execute(
+                f"create or replace table drifted as select * exclude ({gone}), {add} from '{part}'"
+            )
+            con.execute(f"copy drifted to '{part}' (format parquet)")
+            manifest = json.loads((folder / "_protection.json").read_text(encoding="utf-8"))
+            for column, spec in DRIFTED_COLUMNS[source].items():
+                manifest["columns"].pop(column, None)
+                if spec is not None:
+                    manifest["columns"][column] = _manifest_entry(column, spec, layer)
+            (folder / "_protection.json").write_text(
+                json.dumps(manifest, ensure_ascii=False), encoding="utf-8"
+            )
+    con.close()
+    path = home / "lake" / "catalog" / "catalog.json"
+    catalog = json.loads(path.read_text(encoding="utf-8"))
+    for source, columns in DRIFTED_COLUMNS.items():
+        for column, spec in columns.items():
+            catalog["tables"][source].pop(column, None)
+            if spec is not None:
+                catalog["tables"][source][column] = _catalog_entry(spec)
+    path.write_text(json.dumps(catalog, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def strip_lake(home: Path, batch_date: str = BATCH_DATE) -> None:
+    """Leave every partition of the batch with no rows and only the pipeline's own columns: a
+    build that still binds proves every column the marts read is declared in staging."""
+    con = duckdb.connect()
+    for layer in ("protected", "restricted"):
+        for folder in sorted((home / "lake" / layer).glob(f"*/batch_date={batch_date}")):
+            part = folder / "part-00000.parquet"
+            held = {r[0] for r in con.execute(f"describe select * from '{part}'").fetchall()}
+            keep = ", ".join(c for c in ("_batch_date", "_key_version") if c in held)
+            if not keep:  # the quarantined keys are the pipeline's own table: keep it whole
+                continue
+            con.execute(f"create or replace table stripped as select {keep} from '{part}' limit 0")
+            con.execute(f"copy stripped to '{part}' (format parquet)")
+    con.close()

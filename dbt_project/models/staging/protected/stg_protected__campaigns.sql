@@ -1,20 +1,10 @@
-with source as (
-    select * from {{ source('protected', 'campaigns') }}
-    where {{ batch_partition_filter() }}
-),
+{# Campaigns of the protected layer for the batch date. `expects`: the columns the analyst marts
+   read from it (marketing_message_log, campaign_field_use); then every other column the partition
+   holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'campaign_id text',
+    'purpose text',
+    'data_fields_used text',
+]}) }}
 
-renamed as (
-    select
-        campaign_id,
-        name,
-        purpose,
-        content_template,
-        data_fields_used,
-        approved_by_masked,
-        approved_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('protected', 'campaigns') }}

@@ -1,24 +1,14 @@
-with source as (
-    select * from {{ source('protected', 'consents') }}
-    where {{ batch_partition_filter() }}
-),
+{# Consents of the protected layer for the batch date. `expects`: the columns the analyst marts
+   read from it (consent statuses, marketing_audience, marketing_message_log and _review); then
+   every other column the partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'consent_id text',
+    'customer_token text from customer_id',
+    'purpose text',
+    'granted_at timestamptz',
+    'withdrawn_at timestamptz',
+    'notice_version text',
+    'channel text',
+]}) }}
 
-renamed as (
-    select
-        consent_id,
-        customer_token,
-        purpose,
-        granted_at,
-        withdrawn_at,
-        notice_version,
-        channel,
-        evidence_hash,
-        guardian_name_masked,
-        guardian_id_number_token,
-        guardian_id_number_mask,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('protected', 'consents') }}

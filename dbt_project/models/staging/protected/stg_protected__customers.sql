@@ -1,34 +1,26 @@
-with source as (
-    select * from {{ source('protected', 'customers') }}
-    where {{ batch_partition_filter() }}
-),
+{# Customers of the protected layer for the batch date. `expects`: the columns the analyst marts
+   read from it (customer_360, marketing_audience); then every other column the partition holds
+   (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'customer_token text from customer_id',
+    'id_number_token text from id_number',
+    'mobile_token text from mobile',
+    'name_masked text from name',
+    'id_type text',
+    'id_number_mask text from id_number',
+    'mobile_mask text from mobile',
+    'email_masked text from email',
+    'address_region text from address',
+    'birth_year integer from birth_date',
+    'gender text',
+    'member_tier text',
+    'credit_score_band text from credit_score',
+    'annual_income_band text from annual_income',
+    'storage_region text',
+    'status text',
+    'created_at timestamptz',
+    'closed_at timestamptz',
+    '_batch_date date',
+]}) }}
 
-renamed as (
-    select
-        customer_token,
-        name_masked,
-        id_type,
-        id_number_token,
-        id_number_mask,
-        mobile_token,
-        mobile_mask,
-        email_masked,
-        address_region,
-        birth_year,
-        gender,
-        gps_location_token,
-        gps_location_mask,
-        credit_score_band,
-        annual_income_band,
-        member_tier,
-        storage_region,
-        created_at,
-        updated_at,
-        status,
-        closed_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('protected', 'customers') }}

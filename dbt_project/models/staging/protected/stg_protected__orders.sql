@@ -1,27 +1,8 @@
-with source as (
-    select * from {{ source('protected', 'orders') }}
-    where {{ batch_partition_filter() }}
-),
+{# Orders of the protected layer for the batch date. `expects`: the columns the analyst marts read
+   from it (customer_360); then every other column the partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'customer_token text from customer_id',
+    'ordered_at timestamptz',
+]}) }}
 
-renamed as (
-    select
-        order_id,
-        customer_token,
-        product_id,
-        product_category,
-        list_price,
-        charged_price,
-        member_tier_at_order,
-        promo_code,
-        sales_channel,
-        ordered_at,
-        delivered_at,
-        return_requested_at,
-        return_status,
-        return_reject_reason,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('protected', 'orders') }}

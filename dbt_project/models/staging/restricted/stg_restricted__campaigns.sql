@@ -1,20 +1,14 @@
-with source as (
-    select * from {{ source('restricted', 'campaigns') }}
-    where {{ batch_partition_filter() }}
-),
+{# Campaigns of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'campaign_id text',
+    'name text',
+    'purpose text',
+    'content_template text',
+    'data_fields_used text',
+    'approved_by text',
+    'approved_at timestamptz',
+]}) }}
 
-renamed as (
-    select
-        campaign_id,
-        name,
-        purpose,
-        content_template,
-        data_fields_used,
-        approved_by,
-        approved_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'campaigns') }}

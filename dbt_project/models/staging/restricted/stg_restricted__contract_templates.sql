@@ -1,18 +1,12 @@
-with source as (
-    select * from {{ source('restricted', 'contract_templates') }}
-    where {{ batch_partition_filter() }}
-),
+{# Contract templates of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'template_id text',
+    'title text',
+    'clause_text text',
+    'version text',
+    'effective_from date',
+]}) }}
 
-renamed as (
-    select
-        template_id,
-        title,
-        clause_text,
-        version,
-        effective_from,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'contract_templates') }}

@@ -1,25 +1,19 @@
-with source as (
-    select * from {{ source('restricted', 'contracts') }}
-    where {{ batch_partition_filter() }}
-),
+{# Contracts of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'contract_id text',
+    'customer_token text from customer_id',
+    'template_id text',
+    'signed_at timestamptz',
+    'sign_method text',
+    'signer_identity_verified boolean',
+    'timestamp_token text',
+    'document_sha256 text',
+    'status text',
+    'shipped_at timestamptz',
+    'accepted_at timestamptz',
+    'storage_region text',
+]}) }}
 
-renamed as (
-    select
-        contract_id,
-        customer_token,
-        template_id,
-        signed_at,
-        sign_method,
-        signer_identity_verified,
-        timestamp_token,
-        document_sha256,
-        status,
-        shipped_at,
-        accepted_at,
-        storage_region,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'contracts') }}

@@ -1,42 +1,29 @@
-{# The contract's columns by name, then any other classified column the restricted layer holds
-   (its protective form, e.g. bank_card_no_token): CONS-03 judges every column by entity. #}
-{%- set named = ['customer_token', 'name', 'id_type', 'id_number_token', 'id_number_mask', 'mobile_token', 'mobile_mask', 'email', 'address', 'birth_date', 'birth_date_from_id', 'gender', 'gps_location_token', 'gps_location_mask', 'credit_score', 'annual_income', 'member_tier', 'storage_region', 'created_at', 'updated_at', 'status', 'closed_at', '_batch_date', '_key_version'] %}
+{# Customers of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'customer_token text from customer_id',
+    'name text',
+    'id_type text',
+    'id_number_token text from id_number',
+    'id_number_mask text from id_number',
+    'mobile_token text from mobile',
+    'mobile_mask text from mobile',
+    'email text',
+    'address text',
+    'birth_date date',
+    'birth_date_from_id date from id_number',
+    'gender text',
+    'gps_location_token text from gps_location',
+    'gps_location_mask text from gps_location',
+    'credit_score integer',
+    'annual_income decimal',
+    'member_tier text',
+    'storage_region text',
+    'created_at timestamptz',
+    'updated_at timestamptz',
+    'status text',
+    'closed_at timestamptz',
+]}) }}
 
-with source as (
-    select * from {{ source('restricted', 'customers') }}
-    where {{ batch_partition_filter() }}
-),
-
-renamed as (
-    select
-        customer_token,
-        name,
-        id_type,
-        id_number_token,
-        id_number_mask,
-        mobile_token,
-        mobile_mask,
-        email,
-        address,
-        birth_date,
-        birth_date_from_id,
-        gender,
-        gps_location_token,
-        gps_location_mask,
-        credit_score,
-        annual_income,
-        member_tier,
-        storage_region,
-        created_at,
-        updated_at,
-        status,
-        closed_at,
-        _batch_date,
-        _key_version
-        {%- for column in extra_source_columns('restricted', 'customers', named) %},
-        {{ column }}
-        {%- endfor %}
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'customers') }}

@@ -1,20 +1,14 @@
-with source as (
-    select * from {{ source('restricted', 'dsr_requests') }}
-    where {{ batch_partition_filter() }}
-),
+{# Dsr requests of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'request_id text',
+    'customer_token text from customer_id',
+    'request_type text',
+    'received_at timestamptz',
+    'completed_at timestamptz',
+    'status text',
+    'rejection_reason text',
+]}) }}
 
-renamed as (
-    select
-        request_id,
-        customer_token,
-        request_type,
-        received_at,
-        completed_at,
-        status,
-        rejection_reason,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'dsr_requests') }}

@@ -1,15 +1,8 @@
 {# Keys of rows delivered in the batch but quarantined at ingestion (system-id keys only; the
    protect job writes them): present at the source, unreadable here. #}
-with source as (
-    select * from {{ source('restricted', 'quarantined_keys') }}
-    where {{ batch_partition_filter() }}
-),
+{{ config(meta={'expects': [
+    'source_name text',
+    'record_key text',
+]}) }}
 
-renamed as (
-    select
-        source_name,
-        record_key
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'quarantined_keys') }}

@@ -1,23 +1,17 @@
-with source as (
-    select * from {{ source('restricted', 'reviews') }}
-    where {{ batch_partition_filter() }}
-),
+{# Reviews of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'review_id text',
+    'customer_token text from customer_id',
+    'order_id text',
+    'rating bigint',
+    'content text',
+    'created_at timestamptz',
+    'status text',
+    'moderation_reason text',
+    'moderated_by text',
+    'moderated_at timestamptz',
+]}) }}
 
-renamed as (
-    select
-        review_id,
-        customer_token,
-        order_id,
-        rating,
-        content,
-        created_at,
-        status,
-        moderation_reason,
-        moderated_by,
-        moderated_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'reviews') }}

@@ -1,21 +1,15 @@
-with source as (
-    select * from {{ source('restricted', 'visit_expenses') }}
-    where {{ batch_partition_filter() }}
-),
+{# Visit expenses of the restricted layer for the batch date. `expects`: the landing contract's
+   columns in their restricted form, which the rule models read; then every other column the
+   partition holds (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'expense_id text',
+    'sales_rep_id text',
+    'customer_org text',
+    'counterpart_role text',
+    'expense_type text',
+    'amount decimal',
+    'invoice_no text',
+    'visited_at timestamptz',
+]}) }}
 
-renamed as (
-    select
-        expense_id,
-        sales_rep_id,
-        customer_org,
-        counterpart_role,
-        expense_type,
-        amount,
-        invoice_no,
-        visited_at,
-        _batch_date,
-        _key_version
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'visit_expenses') }}

@@ -57,12 +57,15 @@ sensitive_values as (
         sensitive_columns.column_name
     from customers
     cross join sensitive_columns
-    where case sensitive_columns.column_name
+    where
+    {%- if candidates %} case sensitive_columns.column_name
         {%- for candidate in candidates %}
         when '{{ candidate.column }}' then customers.{{ candidate.output }} is not null
         {%- endfor %}
         else false
     end
+    {%- else %} false {#- no candidate column: `case ... else false end` alone is not SQL #}
+    {%- endif %}
 ),
 
 sensitive_present as (

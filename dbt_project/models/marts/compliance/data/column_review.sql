@@ -5,11 +5,22 @@
    (generated source meta `sample_size`, from the catalog) is not empty. A column whose meta does
    not say so counts as collected (fail closed).
    DATA-02 a column without an entity or a tier, UNCLASSIFIED, or dropped by the classifier
-   (protection `drop`: unclassified or under the confidence floor). #}
+   (protection `drop`: unclassified or under the confidence floor), or a column the marts expect
+   from it that the batch does not provide (staging_column_gaps: another form, or the column is
+   not in the batch; staging reads it as null). #}
 {%- set sampled = data_column_samples() %}
 
 with inventory as (
     select * from {{ ref('field_inventory') }}
+),
+
+gaps as (
+    select
+        source_name,
+        source_column as column_name,
+        {{ sorted_list('reason') }} as gap_reason
+    from {{ ref('staging_column_gaps') }}
+    group by source_name, source_column
 ),
 
 columns_reviewed as (
@@ -27,9 +38,29 @@ columns_reviewed as (
     group by source_name, column_name
 ),
 
+columns_with_gaps as (
+    select
+        coalesce(columns_reviewed.source_name, gaps.source_name) as source_name,
+        coalesce(columns_reviewed.column_name, gaps.column_name) as column_name,
+        columns_reviewed.entity,
+        columns_reviewed.tier,
+        columns_reviewed.protection,
+        columns_reviewed.declared_purposes,
+        columns_reviewed.protected_form,
+        coalesce(columns_reviewed.has_declared_purpose, false) as has_declared_purpose,
+        coalesce(columns_reviewed.reaches_marts, false) as reaches_marts,
+        columns_reviewed.column_name is not null as is_in_batch,
+        gaps.gap_reason
+    from columns_reviewed
+    full outer join gaps
+        on columns_reviewed.source_name = gaps.source_name
+        and columns_reviewed.column_name = gaps.column_name
+),
+
 judged as (
     select
-        columns_reviewed.*,
+        columns_with_gaps.*,
+        is_in_batch and
         {%- if sampled %}
         case concat(source_name, '.', column_name)
             {%- for key, size in sampled.items() | sort %}
@@ -45,8 +76,9 @@ judged as (
             or tier is null
             or entity = 'UNCLASSIFIED'
             or protection = 'drop'
+            or gap_reason is not null
         ) as violates_data_02
-    from columns_reviewed
+    from columns_with_gaps
 )
 
 select
@@ -73,7 +105,10 @@ select
         case when protection = 'drop'
             then '; unclassified or under the confidence floor: dropped from protected output'
             else '' end,
-        case when reaches_marts then '; exposed by a mart' else '' end
+        case when reaches_marts then '; exposed by a mart' else '' end,
+        case when gap_reason is not null
+            then concat('; marts expect a column the batch does not provide: ', gap_reason)
+            else '' end
     ) end as evidence_data_02,
     cast('{{ batch_date() }}' as date) as batch_date
 from judged

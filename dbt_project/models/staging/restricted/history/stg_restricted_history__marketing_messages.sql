@@ -1,13 +1,9 @@
 {# Every marketing message of every batch up to and including the batch date (each batch is a
    full extract): the retention register sees keys that disappeared from later extracts. #}
-with source as (
-    select * from {{ source('restricted', 'marketing_messages') }}
-    where batch_date <= date '{{ batch_date() }}'
-)
+{{ config(meta={'expects': [
+    'message_id text',
+    'customer_token text from customer_id',
+    'sent_at timestamptz',
+]}) }}
 
-select
-    message_id,
-    customer_token,
-    sent_at,
-    batch_date
-from source
+{{ stage_source('restricted', 'marketing_messages', history=true) }}
