@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -11,7 +12,7 @@ import pyarrow as pa
 
 from crmguard.config import SourceContract
 from crmguard.ingest.formats import IngestFormats
-from crmguard.paths import ensure_private_dir
+from crmguard.paths import PRIVATE_FILE_MODE, ensure_private_dir
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -23,6 +24,8 @@ QUARANTINE_SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("record_key", pa.string()),
         ("batch_date", pa.date32()),
+        # the delivered bytes of the lines that did not decode, base64 (else NULL)
+        ("raw_bytes_b64", pa.string()),
     ]
 )
 
@@ -68,6 +71,43 @@ def write_partition(table: pa.Table, target: Path) -> Path:
         finally:
             con.close()
         retired = parent / f".{target.name}.old-{tag}"
+        if target.exists():
+            target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ensure_private_dir(target)
+
+
+def stage_partition(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> tuple[Path, int]:
+    """COPY ``query`` into a staging folder beside ``target`` (Parquet, zstd), streamed by
+    DuckDB within its memory limit; returns (staging folder, rows written). Nothing replaces
+    ``target`` until :func:`place_partition`; :func:`discard_staging` drops it instead."""
+    parent = ensure_private_dir(target.parent)
+    staging = ensure_private_dir(parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        part = staging / "part-0.parquet"
+        (rows,) = con.execute(
+            f"copy ({query}) to '{str(part).replace(chr(39), chr(39) * 2)}' "
+            "(format parquet, compression zstd)"
+        ).fetchone()
+        os.chmod(part, PRIVATE_FILE_MODE)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging, int(rows)
+
+
+def discard_staging(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def place_partition(staging: Path, target: Path) -> Path:
+    """Swap a staged partition in for ``target`` by rename (a re-run replaces the batch)."""
+    try:
+        retired = target.parent / f".{target.name}.old-{staging.name.rsplit('-', 1)[-1]}"
         if target.exists():
             target.rename(retired)
         staging.rename(target)
