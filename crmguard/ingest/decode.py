@@ -94,17 +94,13 @@ def decide_encoding(
         """(decodes strictly, undecodable bytes, non-ASCII bytes) over the whole file."""
         ok, bad, non_ascii = True, 0, 0
         for chunk in chunks():
+            non_ascii += _non_ascii(chunk)
             try:
                 chunk.decode(enc)
-                if enc == "utf-8":
-                    non_ascii += _non_ascii(chunk)
             except UnicodeDecodeError:
-                if enc != "utf-8":
-                    return False, 0, 0
                 ok = False
                 text = chunk.decode(enc, errors="surrogateescape")
                 bad += sum(len(m) for m in _SURROGATE.findall(text))
-                non_ascii += _non_ascii(chunk)
         return ok, bad, non_ascii
 
     if bom:
@@ -119,18 +115,18 @@ def decide_encoding(
         ok, bad, non_ascii = strict(enc)
         if ok:
             return EncodingDecision(enc, f"strict-{enc}", False)
-        if enc == "utf-8":
-            # GB18030 accepts most byte pairs, so UTF-8 text with a few bad bytes would often
-            # decode "strictly" as GB18030 into mojibake: decide UTF-8 first if the file is
-            # overwhelmingly valid UTF-8 (counted in bytes) and quarantine only the bad records
-            share = (non_ascii - bad) / non_ascii if non_ascii else 1.0
-            if share >= mostly_utf8_min_share:
-                return EncodingDecision(
-                    "utf-8",
-                    f"mostly-utf-8 ({bad} undecodable of {non_ascii} non-ASCII bytes; "
-                    "records holding them quarantined)",
-                    False,
-                )
+        # GB18030 accepts most byte pairs, so UTF-8 text with a few bad bytes would often decode
+        # "strictly" as GB18030 into mojibake: an encoding is decided, in the configured order,
+        # when the file is overwhelmingly valid in it (counted in bytes), and only the records
+        # holding the bad bytes are quarantined; one bad byte never condemns a whole file
+        share = (non_ascii - bad) / non_ascii if non_ascii else 1.0
+        if share >= mostly_utf8_min_share:
+            return EncodingDecision(
+                enc,
+                f"mostly-{enc} ({bad} undecodable of {non_ascii} non-ASCII bytes; "
+                "records holding them quarantined)",
+                False,
+            )
     with open_file() as fh:
         best = from_bytes(fh.read(_GUESS_SAMPLE_BYTES)).best()
     if best is None:
