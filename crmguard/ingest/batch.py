@@ -107,6 +107,7 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
             formats.csv,
             formats.engine.max_record_lines,
             decision,
+            formats.engine.max_line_bytes,
         )
         scanned = time.monotonic()
         log.info(

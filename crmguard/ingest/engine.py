@@ -418,19 +418,19 @@ def run(
     unknown = [n for n in dict.fromkeys(names) if n not in contract.columns]
     con.execute(f"create table typed as {sql.typed_query('delivered_rows', delivered, unknown)}")
     _rejects(con, prepared, "ingest_rejects", prepared.fmt)  # filled by the read above
-    # a record is classified once: the parser's rejects, then undecodable bytes, then rows the
-    # scan and the parser split differently, then values that do not cast, then duplicates
+    # a record is classified once: rows the scan and the parser split differently, then the
+    # parser's rejects, then undecodable bytes, then values that do not cast, then duplicates
     con.execute(
         f"""
         create temp table flagged as
-        select line, kind, reason, null::varchar as record_key, null::varchar as raw_bytes_b64,
-            1 as priority
-        from rejected
-        union all
-        select line, kind, reason, null, raw_bytes_b64, 2 from bad_records
-        union all
-        select _line_n, {checks["kind"]}, _pre_reason, null, null, 3 from typed
+        select _line_n as line, {checks["kind"]} as kind, _pre_reason as reason,
+            null::varchar as record_key, null::varchar as raw_bytes_b64, 1 as priority
+        from typed
         where _line_n is not null and _pre_reason is not null
+        union all
+        select line, kind, reason, null, null, 2 from rejected
+        union all
+        select line, kind, reason, null, raw_bytes_b64, 3 from bad_records
         union all
         select _line_n, _kind, _reason, _key_raw, null, 4 from typed
         where _line_n is not null and _pre_reason is null and _reason is not null

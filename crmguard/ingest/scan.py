@@ -128,8 +128,10 @@ class LayoutScanner:
         escape: str,
         max_record_lines: int,
         encoding: str,
+        max_line_bytes: int,
     ) -> None:
         self.path = out_path
+        self.max_bytes = max_line_bytes
         self.fmt = fmt
         self.quote = ord(quote) if fmt == "csv" else None
         self.delimiter, self.quote_char, self.escape = delimiter, quote, escape
@@ -144,6 +146,7 @@ class LayoutScanner:
         self.rec_span: list[np.ndarray] = []
         self.rec_pstart: list[np.ndarray] = []
         self.line_rows: list[pa.Table] = []
+        self.delim = ord(delimiter)
         self.bad_rows: list[tuple[int, str, str, str]] = []
 
     # -- driving ---------------------------------------------------------------------------------
@@ -260,8 +263,52 @@ class LayoutScanner:
                     )
                 )
             starts, ends, span = starts[~too_long], ends[~too_long], span[~too_long]
+        whole: list[tuple[np.ndarray, np.ndarray, str, list[str]]] = []
+        size = line_end[ends] - line_start[starts]
+        too_big = size > self.max_bytes
+        if too_big.any():
+            whole.append(
+                (
+                    starts[too_big],
+                    ends[too_big],
+                    "malformed_csv" if self.fmt == "csv" else "malformed_json",
+                    [
+                        f"line size over maximum: record of {n} bytes, more than the "
+                        f"configured {self.max_bytes}"
+                        for n in size[too_big].tolist()
+                    ],
+                )
+            )
+            starts, ends, span = starts[~too_big], ends[~too_big], span[~too_big]
+        if self.fmt == "csv" and self.header is not None and starts.size:
+            # fields counted by delimiters outside quotes (the parity rule again, not the
+            # parser's state machine): DuckDB drops surplus empty fields without a word
+            d = np.flatnonzero(a == self.delim)
+            outside = d[((s0 + np.searchsorted(q, d)) & 1) == 0]
+            found = (
+                np.searchsorted(outside, line_end[ends])
+                - np.searchsorted(outside, line_start[starts])
+                + 1
+            )
+            expected = len(self.header)
+            wrong = found != expected
+            if wrong.any():
+                whole.append(
+                    (
+                        starts[wrong],
+                        ends[wrong],
+                        "ragged_row",
+                        [
+                            f"{'missing' if n < expected else 'too many'} columns: Expected "
+                            f"Number of Columns: {expected} Found: {n}"
+                            for n in found[wrong].tolist()
+                        ],
+                    )
+                )
+                starts, ends, span = starts[~wrong], ends[~wrong], span[~wrong]
         self._emit_records(a, line_start, line_end, starts, ends, span)
         self._emit_single(a, line_start, line_end, single)
+        self._emit_whole(a, line_start, line_end, whole)
         self._attach_bad_runs(runs, nl, consumed, starts, ends, line_end)
         # what is left for the next chunk
         keep_from = int(line_start[consumed]) if consumed < n else (int(nl[-1]) + 1 if n else 0)
@@ -339,6 +386,22 @@ class LayoutScanner:
                 )
             )
 
+    def _emit_whole(self, a, line_start, line_end, whole) -> None:
+        """Records quarantined here whole (too long, wrong field count), one row each."""
+        for s_idx, e_idx, kind, reasons in whole:
+            n = s_idx.size
+            self.line_rows.append(
+                pa.table(
+                    {
+                        "line": pa.array(self.line_base + s_idx + 1, pa.int64()),
+                        "raw_text": _strings_from_lines(a, line_start[s_idx], line_end[e_idx]),
+                        "kind": pa.array([kind] * n, pa.string()),
+                        "reason": pa.array(reasons, pa.string()),
+                    },
+                    schema=LINE_ROW_SCHEMA,
+                )
+            )
+
     def _attach_bad_runs(self, runs, nl, consumed, starts, ends, line_end) -> None:
         """Bad runs (rare) to the record holding them: one row per record, first run's reason,
         the delivered bytes of every bad line kept."""
@@ -387,6 +450,7 @@ def prepare(
     dialect,
     max_record_lines: int,
     decision: EncodingDecision,
+    max_line_bytes: int = 1 << 62,
 ) -> PreparedFile:
     """Scan transcoded chunks, write the prepared copy, return the layout."""
     scanner = LayoutScanner(
@@ -397,5 +461,6 @@ def prepare(
         dialect.escape,
         max_record_lines,
         decision.encoding,
+        max_line_bytes,
     )
     return scanner.feed(chunks)
