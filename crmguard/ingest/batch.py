@@ -17,11 +17,18 @@ from pathlib import Path
 
 from crmguard.config import ingestion_policy, landing_contract
 from crmguard.ingest import engine
-from crmguard.ingest.decode import decide_encoding, open_path, transcode
+from crmguard.ingest.decode import (
+    EncodingDecision,
+    NotStrict,
+    assumed_strict,
+    decide_encoding,
+    open_path,
+    transcode,
+)
 from crmguard.ingest.formats import ingest_formats
 from crmguard.ingest.load import discard_staging, place_partition, stage_partition
 from crmguard.ingest.reconcile import ReconciliationError, check_file
-from crmguard.ingest.scan import prepare
+from crmguard.ingest.scan import PreparedFile, prepare
 from crmguard.paths import ensure_private_dir, layout
 
 log = logging.getLogger(__name__)
@@ -82,16 +89,6 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
     policy, formats = ingestion_policy(), ingest_formats()
     chunk_bytes = formats.engine.chunk_bytes
     opener = open_path(path)
-    decision = decide_encoding(
-        opener, policy.strict_encodings, formats.mostly_utf8_min_share, chunk_bytes
-    )
-    log.info(
-        "%s: %d bytes, encoding %s (%s)",
-        path.name,
-        path.stat().st_size,
-        decision.encoding,
-        decision.decision,
-    )
     lay = layout()
     raw_target = lay.raw_partition(source, batch_date)
     quarantine_target = lay.quarantine_partition(source, batch_date)
@@ -100,14 +97,36 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
         prefix=".ingest-work-", dir=ensure_private_dir(lay.ingest_reports)
     ) as tmp:
         work = Path(tmp)
-        prepared = prepare(
-            transcode(opener, decision, chunk_bytes),
-            work / f"prepared.{fmt}",
-            fmt,
-            formats.csv,
-            formats.engine.max_record_lines,
-            decision,
-            formats.engine.max_line_bytes,
+
+        def scan(decision: EncodingDecision, require_strict: bool = False) -> PreparedFile:
+            return prepare(
+                transcode(opener, decision, chunk_bytes, require_strict),
+                work / f"prepared.{fmt}",
+                fmt,
+                formats.csv,
+                formats.engine.max_record_lines,
+                decision,
+                formats.engine.max_line_bytes,
+            )
+
+        # one pass for a clean file: assume strict UTF-8 and confirm it while scanning; any
+        # other file is decided on its whole content first, then scanned
+        decision = assumed_strict(opener, policy.strict_encodings)
+        try:
+            if decision is None:
+                raise NotStrict
+            prepared = scan(decision, require_strict=True)
+        except NotStrict:
+            decision = decide_encoding(
+                opener, policy.strict_encodings, formats.mostly_utf8_min_share, chunk_bytes
+            )
+            prepared = scan(decision)
+        log.info(
+            "%s: %d bytes, encoding %s (%s)",
+            path.name,
+            path.stat().st_size,
+            decision.encoding,
+            decision.decision,
         )
         scanned = time.monotonic()
         log.info(

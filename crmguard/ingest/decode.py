@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pyarrow as pa
 from charset_normalizer import from_bytes
 
 # a run of undecodable bytes (lone surrogates under surrogateescape) or of NUL characters
@@ -141,15 +142,31 @@ def decide_encoding(
     )
 
 
+class NotStrict(Exception):
+    """An optimistic strict decision did not hold for some chunk (the file is decided again)."""
+
+
+def assumed_strict(open_file, strict_encodings: list[str]) -> EncodingDecision | None:
+    """The decision a clean file gets (strict UTF-8, BOM stripped or not), to be confirmed by
+    :func:`transcode` with ``require_strict``: most files then take one pass, not two. None when
+    UTF-8 is not the first encoding tried."""
+    if codecs.lookup(strict_encodings[0]).name != "utf-8":
+        return None
+    with open_file() as fh:
+        bom = fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    decision = "strict-utf-8 (BOM stripped)" if bom else "strict-utf-8"
+    return EncodingDecision("utf-8", decision, bom)
+
+
 def _fold_crlf(data: bytes) -> tuple[bytes, np.ndarray]:
     """CR runs before a LF removed (an exporter's line-end artefact, not data), vectorised.
 
     Returns the folded bytes and the (sorted) positions of the removed CRs in ``data``.
     """
+    if b"\r" not in data:  # a memchr, before any array work
+        return data, np.zeros(0, dtype=np.int64)
     a = np.frombuffer(data, dtype=np.uint8)
     cr = np.flatnonzero(a == _CR)
-    if cr.size == 0:
-        return data, cr
     not_cr = np.flatnonzero(a != _CR)
     nxt = np.searchsorted(not_cr, cr)  # first non-CR byte after each CR
     follows = np.full(cr.size, -1, dtype=np.int64)
@@ -163,8 +180,11 @@ def _fold_crlf(data: bytes) -> tuple[bytes, np.ndarray]:
     return a[keep].tobytes(), removed
 
 
-def transcode(open_file, decision: EncodingDecision, chunk_bytes: int) -> Iterator[TranscodedChunk]:
-    """UTF-8 chunks of the file, line ends folded, bad runs replaced by U+FFFD and reported."""
+def transcode(
+    open_file, decision: EncodingDecision, chunk_bytes: int, require_strict: bool = False
+) -> Iterator[TranscodedChunk]:
+    """UTF-8 chunks of the file, line ends folded, bad runs replaced by U+FFFD and reported.
+    With ``require_strict``, a chunk that does not decode strictly raises :class:`NotStrict`."""
     skip = len(codecs.BOM_UTF8) if decision.bom else 0
     enc = decision.encoding
     first = True
@@ -176,10 +196,17 @@ def transcode(open_file, decision: EncodingDecision, chunk_bytes: int) -> Iterat
             fast = enc == "utf-8" and b"\x00" not in raw
             if fast:
                 try:
-                    raw.decode("utf-8")
+                    _check_utf8(raw)
                     utf8 = raw
                 except UnicodeDecodeError:
+                    if require_strict:
+                        raise NotStrict(decision.decision) from None
                     fast = False
+            elif require_strict:
+                try:
+                    raw.decode(enc)
+                except UnicodeDecodeError:
+                    raise NotStrict(decision.decision) from None
             if not fast:
                 text = raw.decode(enc, errors="surrogateescape")
                 if first and text.startswith("\ufeff"):  # a BOM in another encoding
@@ -195,6 +222,20 @@ def transcode(open_file, decision: EncodingDecision, chunk_bytes: int) -> Iterat
                     for b, s in zip(bad, shift, strict=True)
                 ]
             yield TranscodedChunk(folded, bad)
+
+
+def _check_utf8(data: bytes) -> None:
+    """Raise UnicodeDecodeError unless ``data`` is valid UTF-8 (Arrow's validator: faster than
+    decoding to a str that would be thrown away)."""
+    offsets = np.array([0, len(data)], dtype=np.int64)
+    value = pa.Array.from_buffers(
+        pa.large_string(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    try:
+        value.validate(full=True)
+    except pa.ArrowInvalid:
+        data.decode("utf-8")  # raises, naming the position
+        raise  # pragma: no cover - Arrow and Python disagree on validity
 
 
 def _replace_bad_runs(text: str, raw: bytes, enc: str, base: int) -> tuple[bytes, list[BadRun]]:

@@ -283,13 +283,20 @@ class LayoutScanner:
         if self.fmt == "csv" and self.header is not None and starts.size:
             # fields counted by delimiters outside quotes (the parity rule again, not the
             # parser's state machine): DuckDB drops surplus empty fields without a word
+            # (all delimiters of the record) - (those between an opening and its closing quote)
             d = np.flatnonzero(a == self.delim)
-            outside = d[((s0 + np.searchsorted(q, d)) & 1) == 0]
-            found = (
-                np.searchsorted(outside, line_end[ends])
-                - np.searchsorted(outside, line_start[starts])
-                + 1
-            )
+            r_start, r_end = line_start[starts], line_end[ends]
+            found = np.searchsorted(d, r_end) - np.searchsorted(d, r_start) + 1
+            if q.size:
+                is_opening = ((s0 + np.arange(q.size)) & 1) == 0
+                opening = q[is_opening]
+                closing = np.append(q, a.size)[np.flatnonzero(is_opening) + 1]
+                quoted = np.searchsorted(d, closing) - np.searchsorted(d, opening)
+                owner = np.searchsorted(r_start, opening, side="right") - 1
+                inside = (owner >= 0) & (opening < r_end[np.maximum(owner, 0)])
+                found -= np.bincount(
+                    owner[inside], weights=quoted[inside], minlength=starts.size
+                ).astype(np.int64)
             expected = len(self.header)
             wrong = found != expected
             if wrong.any():
@@ -314,7 +321,7 @@ class LayoutScanner:
         keep_from = int(line_start[consumed]) if consumed < n else (int(nl[-1]) + 1 if n else 0)
         self.line_base += consumed
         self.pending = _Pending(
-            data=a[keep_from:].tobytes() if keep_from < a.size else b"",
+            data=bytes(a[keep_from:]) if keep_from < a.size else b"",
             bad=[
                 BadRun(b.kind, b.position - keep_from, b.byte_offset, b.line_b64)
                 for b in runs
@@ -349,23 +356,34 @@ class LayoutScanner:
         ].astype(np.int64)
         pre_data = np.frombuffer(prefix.buffers()[2], dtype=np.uint8)[pre_off[0] : pre_off[-1]]
         pre_off -= pre_off[0]
-        pre_len = np.diff(pre_off)
         lengths = seg_end - seg_start
-        if seg_start[0] == 0 and seg_end[-1] == a.size and (seg_start[1:] == seg_end[:-1]).all():
-            body = a
+        if (seg_start[1:] == seg_end[:-1]).all():  # records back to back: a view, no copy
+            body = a[seg_start[0] : seg_end[-1]]
         else:  # blank lines, the header or quarantined lines in between: keep only records
             marks = np.zeros(a.size + 1, dtype=np.int64)
             np.add.at(marks, seg_start, 1)
             np.add.at(marks, seg_end, -1)
             body = a[np.cumsum(marks[:-1]) > 0]
-        body_pos = np.zeros(starts.size, dtype=np.int64)
-        np.cumsum(lengths[:-1], out=body_pos[1:])
-        out = np.insert(body, np.repeat(body_pos, pre_len), pre_data)
+        body_pos = np.zeros(starts.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=body_pos[1:])
+        # prefix and record interleaved by one Arrow kernel over two zero-copy binary arrays
+        bodies = pa.Array.from_buffers(
+            pa.large_binary(), starts.size, [None, pa.py_buffer(body_pos), pa.py_buffer(body)]
+        )
+        prefixes = pa.Array.from_buffers(
+            pa.large_binary(),
+            starts.size,
+            [None, pa.py_buffer(pre_off), pa.py_buffer(np.ascontiguousarray(pre_data))],
+        )
+        joined = pc.binary_join_element_wise(prefixes, bodies, pa.scalar(b"", pa.large_binary()))
+        offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)
+        data = joined.buffers()[2]
+        first, last = int(offsets[joined.offset]), int(offsets[joined.offset + starts.size])
         self.rec_line.append(lines.astype(np.int64))
         self.rec_span.append(span.astype(np.int64))
-        self.rec_pstart.append(self.out_pos + body_pos + pre_off[:-1])
-        self.out.write(out.tobytes())
-        self.out_pos += out.size
+        self.rec_pstart.append(self.out_pos + body_pos[:-1] + pre_off[:-1])
+        self.out.write(memoryview(data)[first:last])
+        self.out_pos += last - first
 
     def _emit_single(self, a, line_start, line_end, single) -> None:
         for idx, reason in single:
