@@ -117,12 +117,18 @@ class ContractSql:
         self.timezone = timezone
         self.formats = formats
 
-    def normalised(self, column: ContractColumn, v: str) -> str:
-        """NFKC + trim (text: trim only), empty -> NULL."""
+    @staticmethod
+    def folded(column: ContractColumn, v: str) -> str | None:
+        """NFKC of the delivered text (free text: None, kept as delivered); plain ASCII is
+        NFKC-invariant, so only other values reach the Arrow UDF."""
         if column.type == "text":
-            return f"nullif({strip(v)}, '')"
-        nfkc = f"(case when strlen({v}) = length({v}) then {v} else crmguard_nfkc({v}) end)"
-        return f"nullif({strip(nfkc)}, '')"
+            return None
+        return f"(case when strlen({v}) = length({v}) then {v} else crmguard_nfkc({v}) end)"
+
+    @staticmethod
+    def normalised(f: str) -> str:
+        """Trimmed as Python's strip(), empty -> NULL (``f``: the folded or delivered text)."""
+        return f"nullif({strip(f)}, '')"
 
     def column(self, name: str, column: ContractColumn, v: str, n: str) -> ColumnSql:
         said = f"'column {name}: value ' || {py_repr(v)}"
@@ -261,7 +267,7 @@ class ContractSql:
         typed contract columns, the unknown columns as text, ``_reason``, ``_kind``,
         ``_key_raw``. Built in layers so each normalised value, parse and cast is computed once
         per row however often the checks refer to it."""
-        normal, parts, typed, reasons, out = [], [], [], [], []
+        folded, normal, parts, typed, reasons, out = [], [], [], [], [], []
         reason_cols, kind_cols = [], []
         for i, (name, column) in enumerate(self.contract.columns.items()):
             v = delivered.get(name)
@@ -271,8 +277,11 @@ class ContractSql:
                     reason_cols.append(lit(f"column {name}: required, empty"))
                     kind_cols.append("'missing_required'")
                 continue
-            n, p, t, r = f"_n{i}", f"_p{i}", f"_t{i}", f"_r{i}"
-            normal.append(f"{self.normalised(column, v)} as {n}")
+            f, n, p, t, r = f"_f{i}", f"_n{i}", f"_p{i}", f"_t{i}", f"_r{i}"
+            fold = self.folded(column, v)
+            if fold is not None:
+                folded.append(f"{fold} as {f}")
+            normal.append(f"{self.normalised(f if fold is not None else v)} as {n}")
             sql = self.column(name, column, v, n)
             if sql.parts:
                 parts.append(f"{sql.parts} as {p}")
@@ -304,7 +313,7 @@ class ContractSql:
         kind_sql = f"coalesce({', '.join(kind_cols)})" if kind_cols else "null"
         key = delivered.get(self.contract.key)
         key_raw = f"nullif({strip(key)}, '')" if key else "null"
-        layers = [normal, parts, typed, reasons]
+        layers = [folded, normal, parts, typed, reasons]
         query = source
         for n_layer, layer in enumerate(layers):
             if layer:
@@ -541,13 +550,16 @@ def _csv_delivered(
     con.execute(
         f"""
         create temp view delivered_rows as
-        select try_cast(_line as bigint) as _line_n, {span_ok} as _span_ok,
-            case when not {span_ok} then
+        select * exclude (_span),
+            case when not _span_ok then
                 'the parser and the line scan disagree on where this record ends (scan: '
                 || _span || ' physical lines); quarantined as delivered'
-            end as _pre_reason,
-            * exclude (_line, _span)
-        from {source}
+            end as _pre_reason
+        from (
+            select try_cast(_line as bigint) as _line_n, {span_ok} as _span_ok,
+                * exclude (_line)
+            from {source}
+        )
         """
     )
     delivered = {}
