@@ -250,3 +250,40 @@ def test_chunk_boundaries_do_not_move_records_or_lines(
         (f"K{i}", line_of[f"K{i}"]) for i in range(1, 31)
     ]
     assert raw[2]["channel"] == "line one\nline two 3"
+
+
+def test_no_plaintext_work_copy_outlives_an_ingest(
+    crmguard_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prepared copy (delivered data in clear) and DuckDB's spill live in a private work
+    folder that is gone after a good ingest and after a failed one."""
+    from crmguard.ingest import ReconciliationError, parse
+
+    land(crmguard_home, "consents.csv", f"{CONSENTS}\nK1,C1,a\nK2,C2,b\n".encode())
+    ingest(crmguard_home, "consents.csv")
+    assert list(layout().ingest_reports.glob(".ingest-work-*")) == []
+    real = parse.read_csv_duckdb
+    monkeypatch.setattr(
+        parse, "read_csv_duckdb", lambda *a, **k: f"(select * from {real(*a, **k)} limit 1)"
+    )
+    with pytest.raises(ReconciliationError):
+        ingest(crmguard_home, "consents.csv")
+    assert list(layout().ingest_reports.glob(".ingest-work-*")) == []
+    # the earlier good batch is still the one in raw
+    assert len(rows(layout().raw_partition("consents", BATCH), "_source_line")) == 2
+
+
+def test_jsonl_undecodable_line_keeps_its_delivered_bytes(crmguard_home: Path) -> None:
+    bad = b'{"consent_id": "K2", "customer_id": "C2", "channel": "\xff\xfe"}'
+    good = "".join(
+        f'{{"consent_id": "K{i}", "customer_id": "C1", "channel": "短信渠道，客户自助开通"}}\n'
+        for i in (1, 3, 4)
+    )
+    data = good.encode() + bad + b"\n"
+    land(crmguard_home, "consents.jsonl", data)
+    result = ingest(crmguard_home, "consents.jsonl")
+    assert result["encoding_decision"].startswith("mostly-utf-8")
+    _, quarantine = accounted(result, "consents", 4)
+    (q,) = quarantine
+    assert (q["line"], q["kind"]) == (4, "undecodable_bytes")
+    assert base64.b64decode(q["raw_bytes_b64"]) == bad
