@@ -118,7 +118,11 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
             prepared = scan(decision, require_strict=True)
         except NotStrict:
             decision = decide_encoding(
-                opener, policy.strict_encodings, formats.mostly_utf8_min_share, chunk_bytes
+                opener,
+                policy.strict_encodings,
+                formats.mostly_utf8_min_share,
+                chunk_bytes,
+                formats.mixed_utf8_min_share,
             )
             prepared = scan(decision)
         log.info(

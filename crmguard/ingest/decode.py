@@ -78,7 +78,11 @@ def _non_ascii(data: bytes) -> int:
 
 
 def decide_encoding(
-    open_file, strict_encodings: list[str], mostly_utf8_min_share: float, chunk_bytes: int
+    open_file,
+    strict_encodings: list[str],
+    mostly_utf8_min_share: float,
+    chunk_bytes: int,
+    mixed_utf8_min_share: float | None = None,
 ) -> EncodingDecision:
     """Stream the whole file once per candidate encoding (each a C decoder) and decide."""
     with open_file() as fh:
@@ -112,6 +116,7 @@ def decide_encoding(
             else "utf-8 by BOM (stripped); records with undecodable bytes quarantined"
         )
         return EncodingDecision("utf-8", decision, True)
+    utf8_share = 0.0
     for enc in [codecs.lookup(e).name for e in strict_encodings]:
         ok, bad, non_ascii = strict(enc)
         if ok:
@@ -121,6 +126,19 @@ def decide_encoding(
         # when the file is overwhelmingly valid in it (counted in bytes), and only the records
         # holding the bad bytes are quarantined; one bad byte never condemns a whole file
         share = (non_ascii - bad) / non_ascii if non_ascii else 1.0
+        if enc == "utf-8":
+            utf8_share = share
+        elif mixed_utf8_min_share is not None and utf8_share >= mixed_utf8_min_share:
+            # far more valid UTF-8 than chance gives GB18030 text, far less than a UTF-8 file
+            # with a few bad bytes: lines of both encodings. Decoding it all as GB18030 would
+            # load the UTF-8 lines as mojibake without a word; decoded as UTF-8, each line that
+            # is not is quarantined with its delivered bytes
+            return EncodingDecision(
+                "utf-8",
+                f"mixed ({utf8_share:.0%} of non-ASCII bytes valid utf-8, the rest not; lines "
+                "that are not utf-8 quarantined with their bytes)",
+                False,
+            )
         if share >= mostly_utf8_min_share:
             return EncodingDecision(
                 enc,

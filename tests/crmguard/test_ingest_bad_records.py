@@ -287,3 +287,20 @@ def test_jsonl_undecodable_line_keeps_its_delivered_bytes(crmguard_home: Path) -
     (q,) = quarantine
     assert (q["line"], q["kind"]) == (4, "undecodable_bytes")
     assert base64.b64decode(q["raw_bytes_b64"]) == bad
+
+
+def test_half_gbk_half_utf8_file_is_decided_line_by_line(crmguard_home: Path) -> None:
+    names = [f"{'张王李赵'[i % 4]}{'伟芳娜敏静'[i % 5]}{i}号客户" for i in range(40)]
+    lines = [f"K{i},C{i},{n}".encode("gbk" if i < 20 else "utf-8") for i, n in enumerate(names)]
+    data = CONSENTS.encode() + b"\n" + b"\n".join(lines) + b"\n"
+    land(crmguard_home, "consents.csv", data)
+    result = ingest(crmguard_home, "consents.csv")
+    assert result["encoding_decision"].startswith("mixed")
+    raw, quarantine = accounted(result, "consents", 40)
+    assert [r["channel"] for r in raw] == names[20:]  # never GB18030 mojibake
+    assert [q["line"] for q in quarantine] == list(range(2, 22))
+    assert {q["kind"] for q in quarantine} == {"undecodable_bytes"}
+    # nothing lost: each GBK line is in the quarantine as delivered
+    assert [base64.b64decode(q["raw_bytes_b64"]).decode("gbk") for q in quarantine] == [
+        line.decode("gbk") for line in lines[:20]
+    ]
