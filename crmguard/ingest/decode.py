@@ -104,8 +104,8 @@ def decide_encoding(
                 chunk.decode(enc)
             except UnicodeDecodeError:
                 ok = False
-                text = chunk.decode(enc, errors="surrogateescape")
-                bad += sum(len(m) for m in _SURROGATE.findall(text))
+                # bytes dropped by a lenient decode are the undecodable ones (no per-run objects)
+                bad += len(chunk) - len(chunk.decode(enc, errors="ignore").encode(enc))
         return ok, bad, non_ascii
 
     if bom:
@@ -185,12 +185,14 @@ def _fold_crlf(data: bytes) -> tuple[bytes, np.ndarray]:
         return data, np.zeros(0, dtype=np.int64)
     a = np.frombuffer(data, dtype=np.uint8)
     cr = np.flatnonzero(a == _CR)
-    not_cr = np.flatnonzero(a != _CR)
-    nxt = np.searchsorted(not_cr, cr)  # first non-CR byte after each CR
-    follows = np.full(cr.size, -1, dtype=np.int64)
-    inside = nxt < not_cr.size
-    follows[inside] = a[not_cr[nxt[inside]]]
-    removed = cr[follows == _LF]
+    # runs of consecutive CRs; a run is removed when the byte after it is a LF
+    run = np.concatenate(([0], np.cumsum(np.diff(cr) != 1)))
+    last = np.flatnonzero(np.append(np.diff(cr) != 1, True))  # the last CR of each run
+    after = cr[last] + 1
+    followed = np.zeros(after.size, dtype=bool)
+    inside = after < a.size
+    followed[inside] = a[after[inside]] == _LF
+    removed = cr[followed[run]]
     if removed.size == 0:
         return data, removed
     keep = np.ones(a.size, dtype=bool)
@@ -230,7 +232,10 @@ def transcode(
                 if first and text.startswith("\ufeff"):  # a BOM in another encoding
                     text = text[1:]
                     base += len("\ufeff".encode(enc))
-                utf8, bad = _replace_bad_runs(text, raw, enc, base)
+                if decision.decision.startswith("strict-") and "\x00" not in text:
+                    utf8 = text.encode("utf-8")  # nothing to replace: skip the regex scan
+                else:
+                    utf8, bad = _replace_bad_runs(text, raw, enc, base)
             first = False
             folded, removed = _fold_crlf(utf8)
             if removed.size and bad:

@@ -360,10 +360,10 @@ class LayoutScanner:
         if (seg_start[1:] == seg_end[:-1]).all():  # records back to back: a view, no copy
             body = a[seg_start[0] : seg_end[-1]]
         else:  # blank lines, the header or quarantined lines in between: keep only records
-            marks = np.zeros(a.size + 1, dtype=np.int64)
-            np.add.at(marks, seg_start, 1)
-            np.add.at(marks, seg_end, -1)
-            body = a[np.cumsum(marks[:-1]) > 0]
+            marks = np.zeros(a.size + 1, dtype=np.int8)  # segments never overlap: 0 or 1
+            marks[seg_start] += 1
+            marks[seg_end] -= 1
+            body = a[np.cumsum(marks[:-1], dtype=np.int8) > 0]
         body_pos = np.zeros(starts.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=body_pos[1:])
         # prefix and record interleaved by one Arrow kernel over two zero-copy binary arrays

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -184,6 +185,7 @@ def main() -> None:
         f"{'met' if worst_rss <= TARGET_RSS else 'not met'} ({worst_rss / 2**20:,.0f} MiB).",
     ]
     write_section("ingest", "\n".join(lines))
+    shutil.rmtree(HOME, ignore_errors=True)
 
 
 if __name__ == "__main__":
