@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+
 from crmguard.config import ingestion_policy, landing_contract
 from crmguard.ingest import engine
 from crmguard.ingest.decode import (
@@ -155,16 +157,21 @@ def ingest_file(landing_root: str, batch_date: str, file: str) -> dict:
                 )
         con = engine.connect(work, formats.engine)
         try:
-            outcome = engine.run(
-                con,
-                prepared,
-                contract,
-                contract_all.timezone,
-                formats,
-                path.name,
-                day,
-                source,
-            )
+            try:
+                outcome = engine.run(
+                    con,
+                    prepared,
+                    contract,
+                    contract_all.timezone,
+                    formats,
+                    path.name,
+                    day,
+                    source,
+                )
+            except duckdb.Error as exc:  # a file the engine cannot read: say so, batch goes on
+                raise LandingFileError(
+                    f"{path}: the parser failed ({type(exc).__name__}): {str(exc)[:2000]}"
+                ) from exc
             log.info(
                 "%s: parsed and cast, %d to load, %d to quarantine (%.1fs)",
                 path.name,

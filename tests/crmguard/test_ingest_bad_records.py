@@ -304,3 +304,14 @@ def test_half_gbk_half_utf8_file_is_decided_line_by_line(crmguard_home: Path) ->
     assert [base64.b64decode(q["raw_bytes_b64"]).decode("gbk") for q in quarantine] == [
         line.decode("gbk") for line in lines[:20]
     ]
+
+
+def test_an_engine_failure_is_a_clear_error_for_that_file(
+    crmguard_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmguard.ingest import LandingFileError, parse
+
+    land(crmguard_home, "consents.csv", f"{CONSENTS}\nK1,C1,a\n".encode())
+    monkeypatch.setattr(parse, "read_csv_duckdb", lambda *a, **k: "read_csv('/nonexistent.csv')")
+    with pytest.raises(LandingFileError, match=r"consents\.csv: the parser failed"):
+        ingest(crmguard_home, "consents.csv")
