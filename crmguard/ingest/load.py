@@ -33,6 +33,8 @@ QUARANTINE_SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("record_key", pa.string()),
         ("batch_date", pa.date32()),
+        # the delivered bytes of the lines that did not decode, base64 (else NULL)
+        ("raw_bytes_b64", pa.string()),
     ]
 )
 
@@ -81,6 +83,40 @@ def write_partition(table: pa.Table, target: Path) -> Path:
             _exchange(built, target)  # the old partition is now in scratch, removed with it
         else:
             os.rename(built, target)
+    return ensure_private_dir(target)
+
+
+def stage_partition(con: duckdb.DuckDBPyConnection, query: str, scratch: Path) -> tuple[Path, int]:
+    """COPY ``query`` into a new partition folder inside ``scratch`` (a :func:`staging_area`
+    folder: outside every zone's glob), Parquet zstd, streamed by DuckDB within its memory limit;
+    returns (staged folder, rows written). Nothing replaces the zone's partition until
+    :func:`place_partition`; :func:`discard_staging` drops it instead."""
+    staged = ensure_private_dir(scratch / f"partition-{uuid.uuid4().hex[:8]}")
+    try:
+        part = staged / "part-0.parquet"
+        (rows,) = con.execute(
+            f"copy ({query}) to '{str(part).replace(chr(39), chr(39) * 2)}' "
+            "(format parquet, compression zstd)"
+        ).fetchone()
+        os.chmod(part, PRIVATE_FILE_MODE)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return staged, int(rows)
+
+
+def discard_staging(staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)
+
+
+def place_partition(staged: Path, target: Path) -> Path:
+    """Swap a staged partition in for ``target`` with one atomic rename (exchange when the
+    partition exists: the old one lands in the staging folder and goes with it)."""
+    ensure_private_dir(target.parent)
+    if target.exists():
+        _exchange(staged, target)
+    else:
+        os.rename(staged, target)
     return ensure_private_dir(target)
 
 

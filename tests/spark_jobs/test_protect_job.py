@@ -305,6 +305,7 @@ def test_quarantined_system_keys_reach_restricted_for_retention(
                 "kind": [kind for _, kind in entries],
                 "record_key": [key for key, _ in entries],
                 "batch_date": [dt.date.fromisoformat(BATCH)] * n,
+                "raw_bytes_b64": [None] * n,
             },
             schema=QUARANTINE_SCHEMA,
         )
