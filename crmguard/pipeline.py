@@ -154,7 +154,20 @@ def build_dbt_manifest(env: dict[str, str] | None = None) -> Path:
 
 
 def run_dag(landing: Path, batch_date: str) -> int:
-    """Run crm_governance for one batch via `airflow dags test`; returns the exit code."""
+    """Run crm_governance for one batch via `airflow dags test`; returns the exit code.
+
+    Preflight first (keyring, config, landing folder, Java): a problem is reported with its fix
+    before any work is done. While the DAG runs, progress lines of long stages and task
+    outcomes are echoed; the whole output goes to the run's log file.
+    """
+    from crmguard.preflight import PreflightError, preflight
+
+    try:
+        for line in preflight(landing, batch_date):
+            print(f"[crmguard] preflight: {line}", flush=True)
+    except PreflightError as exc:
+        print(f"[crmguard] {exc}", file=sys.stderr, flush=True)
+        return 2
     owner_only_umask()  # inherited by Airflow, dbt and spark-submit (crmguard.paths)
     env = airflow_env()
     prepare_airflow(env)
@@ -162,22 +175,52 @@ def run_dag(landing: Path, batch_date: str) -> int:
     conf = json.dumps({"landing": str(landing.resolve()), "batch_date": batch_date})
     started = time.monotonic()
     print(f"[crmguard] running DAG {DAG_ID} for batch {batch_date} on {landing}", flush=True)
-    proc = _airflow(
-        ["dags", "test", DAG_ID, f"{batch_date}T00:00:00+00:00", "--conf", conf],
-        env,
-        capture_output=True,
-        text=True,
-    )
     log = layout().airflow_home / "logs" / f"dags_test_{batch_date}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    state = _final_state(proc.stdout + proc.stderr)
+    returncode, output = _stream_airflow(
+        ["dags", "test", DAG_ID, f"{batch_date}T00:00:00+00:00", "--conf", conf], env, log
+    )
+    state = _final_state(output)
     elapsed = time.monotonic() - started
     print(f"[crmguard] DAG run finished: state={state} in {elapsed:.0f}s (log: {log})", flush=True)
-    if proc.returncode != 0 or state != "success":
-        print(_failure_excerpt(proc.stdout + proc.stderr), file=sys.stderr)
-        return proc.returncode or 1
+    if returncode != 0 or state != "success":
+        print(_failure_excerpt(output), file=sys.stderr)
+        return returncode or 1
     return 0
+
+
+# what the CLI echoes of the DAG's output: progress lines of long stages and task outcomes
+_ECHO = re.compile(r"\[progress\]|Marking task as (SUCCESS|FAILED|UP_FOR_RETRY)")
+
+
+def _stream_airflow(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
+    """Run an airflow command, echo the lines worth showing as they come, keep the whole output
+    in ``log``; (exit code, output)."""
+    airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
+    kept: list[str] = []
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            [airflow, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, encoding="utf-8", errors="replace", bufsize=1,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            kept.append(line)
+            if _ECHO.search(line):
+                print(f"[crmguard]   {_echo_text(line)}", flush=True)
+        returncode = proc.wait()
+    return returncode, "".join(kept)
+
+
+def _echo_text(line: str) -> str:
+    """The part of a log line a user reads: from the progress marker, or the task outcome."""
+    line = line.rstrip()
+    at = line.find("[progress]")
+    if at >= 0:
+        return line[at + len("[progress] ") :]
+    found = re.search(r"Marking task as (\w+)\.?\s*(.*)", line)
+    return f"{found.group(1)}: {found.group(2)}" if found else line
 
 
 def _final_state(output: str) -> str:

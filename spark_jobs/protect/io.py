@@ -60,6 +60,13 @@ def read_raw(spark: SparkSession, source: str, batch_date: str) -> DataFrame:
     return spark.read.parquet(str(path))
 
 
+def parquet_rows(folder: Path) -> int:
+    """Rows of the Parquet files in ``folder``, from their footers (no data read, no Spark job)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(path).num_rows for path in sorted(folder.glob("*.parquet")))
+
+
 def key_pads(spark: SparkSession, version: int | None = None) -> DataFrame:
     """The one-row keys frame (HMAC pads + key version), built from an RDD.
 

@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from classification.policy import load_policy
+from crmguard.progress import Progress
 from spark_jobs.protect import io, transforms
 from spark_jobs.protect.free_text import scrub_free_text
 from spark_jobs.protect.settings import protection_settings
@@ -81,7 +82,11 @@ def run(
     unknown = sorted(set(sources or []) - set(available))
     if unknown:
         raise io.ProtectInputError(f"no raw partition of {batch_date} for: {', '.join(unknown)}")
-    for source in [s for s in available if sources is None or s in sources]:
+    chosen = [s for s in available if sources is None or s in sources]
+    # row counts from the Parquet footers: no Spark job, and the progress line's total
+    raw_rows = {s: io.parquet_rows(io.layout().raw_partition(s, batch_date)) for s in chosen}
+    progress = Progress("protect", sum(raw_rows.values()), len(chosen))
+    for source in chosen:
         table_started = time.perf_counter()
         raw = io.read_raw(spark, source, batch_date)
         plan = transforms.plan_table(raw.columns, catalog["tables"].get(source, {}), policy)
@@ -102,12 +107,14 @@ def run(
                 source,
                 sorted(plan.vault_columns),
             )
-        rows = spark.read.parquet(str(io.layout().protected_partition(source, batch_date))).count()
+        rows = io.parquet_rows(io.layout().protected_partition(source, batch_date))
         summary["tables"].append(source)
-        summary["rows_in"] += raw.count()
+        summary["rows_in"] += raw_rows[source]
         summary["rows_protected"] += rows
         summary["dropped_columns"] += [f"{source}.{c}" for c in plan.dropped]
-        summary["table_s"][source] = round(time.perf_counter() - table_started, 2)
+        seconds = time.perf_counter() - table_started
+        summary["table_s"][source] = round(seconds, 2)
+        progress.item_done(source, raw_rows[source], seconds)
     summary["quarantined_keys"] = _write_quarantined_keys(spark, catalog, batch_date, meta)
     keys.unpersist()
     summary["elapsed_s"] = round(time.perf_counter() - started, 2)
@@ -163,7 +170,7 @@ def _write_quarantined_keys(spark: SparkSession, catalog: dict, batch_date: str,
                     **meta, "columns": columns}, ensure_ascii=False),
         encoding="utf-8",
     )  # fmt: skip
-    return spark.read.parquet(str(target)).count()
+    return io.parquet_rows(target)
 
 
 def _write_outputs(
@@ -216,7 +223,7 @@ def _write_outputs(
     stage = time.perf_counter()
     vault = transforms.vault_from_wide(salts.attach(rows), keys, plan, source, cipher)
     target = io.write_zone(vault, "vault", source, batch_date, None, meta)
-    summary["vault_entries"] += spark.read.parquet(str(target)).count()
+    summary["vault_entries"] += io.parquet_rows(target)
     summary["stage_s"]["vault"] += time.perf_counter() - stage
 
 
