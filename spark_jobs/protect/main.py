@@ -17,6 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file by spark-submit: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -192,7 +193,8 @@ def _write_outputs(
     Every token and mask is computed once: restricted (a superset of protected's tokens and
     masks, plus the clear C2 values protected generalises) is written first and protected is
     selected from the written Parquet. The vault recomputes only the customer key's token and
-    salt index from raw, which is cheaper than caching or writing a wide copy of every row.
+    salt index from raw, which is cheaper than caching or writing a wide copy of every row, and
+    joins the salt store once for both the store's append and the vault.
     """
     stage = time.perf_counter()
     wide = transforms.protect_wide(scrubbed, keys, plan)
@@ -208,21 +210,21 @@ def _write_outputs(
         return
     token = transforms.token_column_name(plan.customer_column)
     stage = time.perf_counter()
-    # recomputed for the salts and the vault jobs: measured cheaper than a DISK_ONLY cache
-    # one vault row per source row with a customer and at least one C1 value
+    # one vault row per source row with a customer and at least one C1 value; no distinct (a
+    # shuffle of every row): a customer on several rows of one table gets identical salt rows,
+    # which every reader and shred_customer treat as one
     rows = transforms.vault_input(raw, keys, plan).where(F.col(token).isNotNull())
-    # no distinct (a shuffle of every row): a customer on several rows of one table gets
-    # identical salt rows, which every reader and shred_customer treat as one
-    links = rows.select(
-        F.col(transforms.VAULT_SALT_ID).alias("salt_id"),
-        F.col(token).alias("customer_token"),
-        F.col(transforms.KEY_VERSION).alias("key_version"),
-    )
-    salts = io.ensure_salts(spark, links)
-    summary["stage_s"]["salts"] += time.perf_counter() - stage
-    stage = time.perf_counter()
-    vault = transforms.vault_from_wide(salts.attach(rows), keys, plan, source, cipher)
-    target = io.write_zone(vault, "vault", source, batch_date, None, meta)
+    # held in memory only (never spilled: it carries the C1 plaintext) between the salt append
+    # and the vault write; a partition that does not fit is recomputed, to the same salts
+    salted = io.attach_salts(spark, rows, token).persist(StorageLevel.MEMORY_ONLY)
+    try:
+        io.append_salts(salted, token)  # first: a vault entry is only written with its salt
+        summary["stage_s"]["salts"] += time.perf_counter() - stage
+        stage = time.perf_counter()
+        vault = transforms.vault_from_wide(salted, keys, plan, source, cipher)
+        target = io.write_zone(vault, "vault", source, batch_date, None, meta)
+    finally:
+        salted.unpersist()
     summary["vault_entries"] += io.parquet_rows(target)
     summary["stage_s"]["vault"] += time.perf_counter() - stage
 

@@ -128,3 +128,24 @@ def test_progress_line_rows_rate_and_eta():
     now[0] = 105.0
     line = progress.item_done("orders", 600, 3.0)
     assert line.endswith("1,000 of 1,000 rows (100%) at 200 rows/s, done")
+
+
+def test_dbt_manifest_fingerprint_follows_project_inputs(tmp_path: Path):
+    from crmguard.pipeline import dbt_project_fingerprint
+
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "a.sql").write_text("select 1 as a\n", encoding="utf-8")
+    env = {"CRMGUARD_HOME": "/data"}
+    first = dbt_project_fingerprint(project, env)
+    (project / "target").mkdir()
+    (project / "target" / "manifest.json").write_text("{}", encoding="utf-8")
+    (project / "logs").mkdir()
+    (project / "logs" / "dbt.log").write_text("x", encoding="utf-8")
+    assert dbt_project_fingerprint(project, env) == first  # dbt's own outputs are not inputs
+    (project / "models" / "a.sql").write_text("select 2 as a\n", encoding="utf-8")
+    changed = dbt_project_fingerprint(project, env)
+    assert changed != first
+    (project / "models" / "b.sql").write_text("select 3 as b\n", encoding="utf-8")
+    assert dbt_project_fingerprint(project, env) != changed
+    assert dbt_project_fingerprint(project, {"CRMGUARD_HOME": "/other"}) != first
