@@ -19,6 +19,9 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from crmguard.paths import layout
 
 PANDAS_SOURCE = "crmguard_pandas"
+# the vault checks ran on a Spark data source until they moved to pandas; a home validated
+# before still stores its definitions, which GX can no longer load
+LEGACY_SPARK_SOURCE = "crmguard_spark"
 DOCS_SITE = "crmguard_data_docs"
 WHOLE = "whole_dataframe"
 # result detail: counts only, never sample values (a failed C1 check must not copy the value
@@ -56,7 +59,23 @@ def get_context() -> Any:
         context.update_data_docs_site(site_name=DOCS_SITE, site_config=site)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
+    _drop_legacy_spark_source(context)
     return context
+
+
+def _drop_legacy_spark_source(context: Any) -> None:
+    """Remove the Spark data source and the definitions and checkpoints stored against it."""
+    root = Path(context.root_directory)
+    stale = [
+        path.stem
+        for path in (root / "validation_definitions").glob("*.json")
+        if LEGACY_SPARK_SOURCE in path.read_text(encoding="utf-8")
+    ]
+    for name in stale:
+        for folder in ("validation_definitions", "checkpoints"):
+            (root / folder / f"{name}.json").unlink(missing_ok=True)
+    if LEGACY_SPARK_SOURCE in context.data_sources.all():
+        context.data_sources.delete(LEGACY_SPARK_SOURCE)
 
 
 def _batch_definition(context: Any, asset_name: str) -> Any:
