@@ -14,6 +14,7 @@ from crmguard import key_store
 from crmguard.paths import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
+    SHARED_DIR_MODE,
     TRAVERSE_DIR_MODE,
     ensure_dir,
     ensure_private_dir,
@@ -243,7 +244,11 @@ def write_zone(
         )
     if zone == "protected":
         # the analysts' pipeline reads protected (layout.md); the job runs with umask 077, so
-        # open up exactly this zone: lake/ traversable, protected/ readable
+        # open up exactly this zone: lake/ traversable, protected/ readable. Only the written
+        # partition and the folders above it: earlier batches are shared already, and walking
+        # the whole zone per table grew with every batch kept
         ensure_dir(root.parent, TRAVERSE_DIR_MODE)
-        share_tree(root)
+        for folder in (root, target.parent):
+            os.chmod(folder, SHARED_DIR_MODE)
+        share_tree(target)
     return target

@@ -17,7 +17,6 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file by spark-submit: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -214,17 +213,15 @@ def _write_outputs(
     # shuffle of every row): a customer on several rows of one table gets identical salt rows,
     # which every reader and shred_customer treat as one
     rows = transforms.vault_input(raw, keys, plan).where(F.col(token).isNotNull())
-    # held in memory only (never spilled: it carries the C1 plaintext) between the salt append
-    # and the vault write; a partition that does not fit is recomputed, to the same salts
-    salted = io.attach_salts(spark, rows, token).persist(StorageLevel.MEMORY_ONLY)
-    try:
-        io.append_salts(salted, token)  # first: a vault entry is only written with its salt
-        summary["stage_s"]["salts"] += time.perf_counter() - stage
-        stage = time.perf_counter()
-        vault = transforms.vault_from_wide(salted, keys, plan, source, cipher)
-        target = io.write_zone(vault, "vault", source, batch_date, None, meta)
-    finally:
-        salted.unpersist()
+    # not cached: the append prunes the plaintext away, and a MEMORY_ONLY cache of this frame
+    # measured no faster than computing it twice (recomputing gives the same salts: the store
+    # snapshot and the run nonce are fixed)
+    salted = io.attach_salts(spark, rows, token)
+    io.append_salts(salted, token)  # first: a vault entry is only written with its salt
+    summary["stage_s"]["salts"] += time.perf_counter() - stage
+    stage = time.perf_counter()
+    vault = transforms.vault_from_wide(salted, keys, plan, source, cipher)
+    target = io.write_zone(vault, "vault", source, batch_date, None, meta)
     summary["vault_entries"] += io.parquet_rows(target)
     summary["stage_s"]["vault"] += time.perf_counter() - stage
 
