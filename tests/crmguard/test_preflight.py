@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -149,3 +150,33 @@ def test_dbt_manifest_fingerprint_follows_project_inputs(tmp_path: Path):
     (project / "models" / "b.sql").write_text("select 3 as b\n", encoding="utf-8")
     assert dbt_project_fingerprint(project, env) != changed
     assert dbt_project_fingerprint(project, {"CRMGUARD_HOME": "/other"}) != first
+
+
+def test_run_echoes_task_outcomes_and_progress(tmp_path: Path, capsys):
+    """`crmguard run` shows each finished task with its state and the progress lines of long
+    stages while the DAG runs; the whole output goes to the log."""
+    from crmguard.pipeline import _stream_airflow
+
+    fake = tmp_path / "bin" / "airflow"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'noise line'\n"
+        "echo '2026 [info] Task instance state updated [x] new_state=success rows_affected=1'\n"
+        "echo '2026 [info] [DAG TEST] end task task_id=classify map_index=-1 [a.b] loc=dag.py:1'\n"
+        "echo '2026 INFO [progress] protect 1/2 customers: 10 rows in 1.0 s "
+        "[airflow.task.hooks.SparkSubmitHook] loc=spark_submit.py:965'\n"
+        "echo '2026 [info] state updated new_state=failed'\n"
+        "echo '2026 [info] [DAG TEST] end task task_id=validate map_index=-1'\n"
+        "exit 3\n"
+    )
+    fake.chmod(0o755)
+    log = tmp_path / "run.log"
+    code, output = _stream_airflow(["dags", "test"], {"PATH": str(fake.parent)}, log)
+    assert code == 3 and "noise line" in output and log.read_text() == output
+    shown = capsys.readouterr().out.splitlines()
+    assert [re.sub(r"^\[crmguard\]\s+(\d+s )?", "", line) for line in shown] == [
+        "classify: success",
+        "protect 1/2 customers: 10 rows in 1.0 s",
+        "validate: failed",
+    ]
