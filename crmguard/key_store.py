@@ -90,7 +90,9 @@ def ensure_dev_keyring() -> Path:
 def _read_document() -> dict:
     path = key_file()
     if not path.is_file():
-        raise KeyringError(f"{path}: key file not found (set {KEY_FILE_ENV} or run `make demo`)")
+        raise KeyringError(
+            f"{path}: key file not found (run `crmguard keys init` or set {KEY_FILE_ENV})"
+        )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         int(doc["active_version"])

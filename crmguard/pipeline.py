@@ -81,6 +81,9 @@ def airflow_env() -> dict[str, str]:
                 "AIRFLOW_CONN_SPARK_DEFAULT", json.dumps({"conn_type": "spark", "host": "local[2]"})
             ),
             "CRMGUARD_HOME": str(lay.home),
+            # cosmos' partial-parse cache per data root (its default /tmp/cosmos is shared by
+            # every checkout and user on the machine)
+            "AIRFLOW__COSMOS__CACHE_DIR": str(lay.airflow_home / "cosmos_cache"),
             "PYSPARK_PYTHON": sys.executable,
             # customer-data pipelines do not phone home: cosmos, Airflow and dbt usage metrics off
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
@@ -107,15 +110,17 @@ def _airflow(args: list[str], env: dict[str, str], **kw) -> subprocess.Completed
 
 
 def prepare_airflow(env: dict[str, str]) -> None:
-    """Migrate the SQLite metadata DB once and make sure the DuckDB writer pool exists."""
+    """Migrate the SQLite metadata DB and create the DuckDB writer pool, once per home."""
     home = ensure_private_dir(Path(env["AIRFLOW_HOME"]))
     marker = home / ".crmguard-migrated"
-    if not marker.exists():
-        print(f"[crmguard] initialising Airflow metadata DB in {home}", flush=True)
-        done = _airflow(["db", "migrate"], env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"airflow db migrate failed:\n{done.stdout}\n{done.stderr}")
-        marker.write_text("ok\n")
+    # the marker records both steps: an Airflow CLI call costs seconds, so a ready home takes none
+    ready = f"migrated, pool {DUCKDB_WRITER_POOL}=1\n"
+    if marker.is_file() and marker.read_text() == ready:
+        return
+    print(f"[crmguard] initialising Airflow metadata DB in {home}", flush=True)
+    done = _airflow(["db", "migrate"], env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{done.stdout}\n{done.stderr}")
     done = _airflow(
         ["pools", "set", DUCKDB_WRITER_POOL, "1", "DuckDB files take one writer at a time"],
         env,
@@ -124,6 +129,7 @@ def prepare_airflow(env: dict[str, str]) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"airflow pools set failed:\n{done.stdout}\n{done.stderr}")
+    marker.write_text(ready)
 
 
 def dbt_manifest_path() -> Path:
@@ -141,6 +147,10 @@ def build_dbt_manifest(env: dict[str, str] | None = None) -> Path:
     env = env or airflow_env()
     project = layout().dbt_project
     write_parse_skeleton(project)
+    stamp = project / "target" / ".crmguard-manifest.sha256"
+    fingerprint = dbt_project_fingerprint(project, env)
+    if dbt_manifest_path().is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+        return dbt_manifest_path()  # nothing dbt reads has changed: the manifest is current
     dbt = Path(sys.executable).with_name("dbt")
     done = subprocess.run(
         [str(dbt), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
@@ -150,11 +160,48 @@ def build_dbt_manifest(env: dict[str, str] | None = None) -> Path:
     )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+    stamp.write_text(fingerprint)
     return dbt_manifest_path()
 
 
+# dbt's own output folders: never an input of a parse
+_DBT_OUTPUTS = ("target", "logs", "dbt_packages")
+
+
+def dbt_project_fingerprint(project: Path, env: dict[str, str]) -> str:
+    """Hash of everything a `dbt parse` of ``project`` reads: every project file (models,
+    macros, YAML, seeds, profiles), the dbt version and the environment the profile uses."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if rel.parts[0] in _DBT_OUTPUTS or not path.is_file():
+            continue
+        digest.update(f"{rel}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name in ("CRMGUARD_HOME", "CRMGUARD_DBT_TARGET"):
+        digest.update(f"{name}={env.get(name, '')}\0".encode())
+    digest.update(f"dbt-core={version('dbt-core')}".encode())
+    return digest.hexdigest()
+
+
 def run_dag(landing: Path, batch_date: str) -> int:
-    """Run crm_governance for one batch via `airflow dags test`; returns the exit code."""
+    """Run crm_governance for one batch via `airflow dags test`; returns the exit code.
+
+    Preflight first (keyring, config, landing folder, Java): a problem is reported with its fix
+    before any work is done. While the DAG runs, progress lines of long stages and task
+    outcomes are echoed; the whole output goes to the run's log file.
+    """
+    from crmguard.preflight import PreflightError, preflight
+
+    try:
+        for line in preflight(landing, batch_date):
+            print(f"[crmguard] preflight: {line}", flush=True)
+    except PreflightError as exc:
+        print(f"[crmguard] {exc}", file=sys.stderr, flush=True)
+        return 2
     owner_only_umask()  # inherited by Airflow, dbt and spark-submit (crmguard.paths)
     env = airflow_env()
     prepare_airflow(env)
@@ -162,22 +209,55 @@ def run_dag(landing: Path, batch_date: str) -> int:
     conf = json.dumps({"landing": str(landing.resolve()), "batch_date": batch_date})
     started = time.monotonic()
     print(f"[crmguard] running DAG {DAG_ID} for batch {batch_date} on {landing}", flush=True)
-    proc = _airflow(
-        ["dags", "test", DAG_ID, f"{batch_date}T00:00:00+00:00", "--conf", conf],
-        env,
-        capture_output=True,
-        text=True,
-    )
     log = layout().airflow_home / "logs" / f"dags_test_{batch_date}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    state = _final_state(proc.stdout + proc.stderr)
+    returncode, output = _stream_airflow(
+        ["dags", "test", DAG_ID, f"{batch_date}T00:00:00+00:00", "--conf", conf], env, log
+    )
+    state = _final_state(output)
     elapsed = time.monotonic() - started
     print(f"[crmguard] DAG run finished: state={state} in {elapsed:.0f}s (log: {log})", flush=True)
-    if proc.returncode != 0 or state != "success":
-        print(_failure_excerpt(proc.stdout + proc.stderr), file=sys.stderr)
-        return proc.returncode or 1
+    if returncode != 0 or state != "success":
+        print(_failure_excerpt(output), file=sys.stderr)
+        return returncode or 1
     return 0
+
+
+# what the CLI echoes of the DAG's output: progress lines of long stages, and each finished
+# task with the state Airflow recorded for it just before ("new_state=…", then "end task")
+_PROGRESS = "[progress]"
+_STATE = re.compile(r"new_state=(\w+)")
+_END_TASK = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
+# the fields Airflow's structured log appends to a line ("[logger.name] loc=file.py:12")
+_LOG_FIELDS = re.compile(r"\s+\[[\w.]+\]\s+loc=\S+\s*$")
+
+
+def _stream_airflow(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
+    """Run an airflow command, echo the lines worth showing as they come, keep the whole output
+    in ``log``; (exit code, output)."""
+    airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
+    kept: list[str] = []
+    state = "?"
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            [airflow, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, encoding="utf-8", errors="replace", bufsize=1,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            kept.append(line)
+            if (found := _STATE.search(line)) is not None:
+                state = found.group(1)
+            elif (found := _END_TASK.search(line)) is not None:
+                at = time.monotonic() - started
+                print(f"[crmguard]   {at:5.0f}s {found.group(1)}: {state}", flush=True)
+            elif _PROGRESS in line:
+                text = _LOG_FIELDS.sub("", line[line.index(_PROGRESS) + len(_PROGRESS) + 1 :])
+                print(f"[crmguard]   {text.rstrip()}", flush=True)
+        returncode = proc.wait()
+    return returncode, "".join(kept)
 
 
 def _final_state(output: str) -> str:

@@ -3,7 +3,7 @@
 GX's SQL datasource cannot run over duckdb-engine here, so every check that needs a join or an
 aggregate is prepared in DuckDB (the warehouse build, the governance schema, the lake's Parquet
 of the batch) and handed to GX as a DataFrame whose rows are the units the expectation counts.
-The protected lake's vault columns are validated as Spark DataFrames (see ``vault_columns``).
+The protected lake's vault columns are read column-wise from Parquet (see ``vault_columns``).
 """
 
 from __future__ import annotations
@@ -520,7 +520,7 @@ def message_log_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-# -- protected lake (Spark) ---------------------------------------------------------------------
+# -- protected lake (Parquet) --------------------------------------------------------------------
 
 
 def vault_columns(catalog: Catalog, batch_date: str) -> dict[str, tuple[Path, list[VaultColumn]]]:

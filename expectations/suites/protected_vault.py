@@ -1,4 +1,4 @@
-"""Protected lake (Spark): every vault_token_mask column holds only tokens or display masks.
+"""Protected lake: every vault_token_mask column holds only tokens or display masks.
 
 Per source, the columns checked are the protect stage's outputs of each catalog column whose
 class is vault_token_mask (``<col>_token``, ``<col>_mask``) plus the clear column name should it

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
@@ -14,6 +13,7 @@ from crmguard import key_store
 from crmguard.paths import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
+    SHARED_DIR_MODE,
     TRAVERSE_DIR_MODE,
     ensure_dir,
     ensure_private_dir,
@@ -61,6 +61,13 @@ def read_raw(spark: SparkSession, source: str, batch_date: str) -> DataFrame:
     if not path.is_dir():
         raise ProtectInputError(f"{path}: raw partition not found")
     return spark.read.parquet(str(path))
+
+
+def parquet_rows(folder: Path) -> int:
+    """Rows of the Parquet files in ``folder``, from their footers (no data read, no Spark job)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(path).num_rows for path in sorted(folder.glob("*.parquet")))
 
 
 def key_pads(spark: SparkSession, version: int | None = None) -> DataFrame:
@@ -125,59 +132,52 @@ def read_salts(spark: SparkSession, files: list[Path] | None = None) -> DataFram
     return spark.read.schema(SALT_SCHEMA).parquet(*[str(f) for f in files])
 
 
-@dataclass
-class SaltSource:
-    """Where each customer's salt comes from in this run: the store as it was before the run
-    (``known``, None when it was empty) and, for everyone else, the run nonce's fresh salt.
+NEW_LINK = "__new_link"
 
-    ``attach`` gives the same salt the store now holds, without re-reading and joining the
-    updated store (an empty store needs no join at all).
+
+def attach_salts(spark: SparkSession, rows: DataFrame, token: str) -> DataFrame:
+    """``rows`` (with ``salt_id`` in ``VAULT_SALT_ID`` and the customer token in ``token``) plus
+    each row's ``salt`` and whether its (salt_id, token) link is new to the store.
+
+    One left join with the store as it was before the run (its files listed now, so later
+    appends do not change it): a known customer keeps their salt, everyone else gets the run
+    nonce's fresh salt. The same frame then feeds both the store's append and the vault, where
+    a join for each (and a second pass over raw) used to cost more than the vault itself.
     """
-
-    known: DataFrame | None
-    nonce: DataFrame
-
-    def attach(self, rows: DataFrame, salt_id: str = VAULT_SALT_ID) -> DataFrame:
-        """``rows`` plus a ``salt`` column for its ``salt_id`` column."""
-        with_nonce = rows.crossJoin(F.broadcast(self.nonce))
-        fresh = _fresh_salt(F.col(salt_id))
-        if self.known is None:
-            return with_nonce.select(*rows.columns, fresh.alias("salt"))
-        known = self.known.withColumnRenamed("salt_id", "__known_salt_id")
-        return with_nonce.join(known, F.col(salt_id) == F.col("__known_salt_id"), "left").select(
-            *rows.columns, F.coalesce(F.col("salt"), fresh).alias("salt")
-        )
-
-
-def ensure_salts(spark: SparkSession, links: DataFrame) -> SaltSource:
-    """Give every customer in ``links`` (salt_id, customer_token, key_version) a salt (new
-    ones random) indexed under today's token; returns where this run's salts come from."""
     store = key_store.salt_store()
     ensure_private_dir(store)
     before = sorted(store.glob("*.parquet"))
-    nonce = _nonce_pads(spark)
-    if before:
-        existing = read_salts(spark, before)
-        known = existing.select("salt_id", "salt").distinct()
-        missing = links.join(
-            existing.select("salt_id", "customer_token"),
-            ["salt_id", "customer_token"],
-            "left_anti",
-        )
-        source = SaltSource(known, nonce)
-    else:
-        missing = links
-        source = SaltSource(None, nonce)
-    new_rows = source.attach(missing, "salt_id").select(
-        "salt_id",
-        "customer_token",
-        F.col("key_version").cast("int").alias("key_version"),
+    with_nonce = rows.crossJoin(F.broadcast(_nonce_pads(spark)))
+    fresh = _fresh_salt(F.col(VAULT_SALT_ID))
+    if not before:
+        return with_nonce.select(*rows.columns, fresh.alias("salt"), F.lit(True).alias(NEW_LINK))
+    # one row per salt_id: its salt and every token it is already linked under (key versions)
+    known = (
+        read_salts(spark, before)
+        .groupBy(F.col("salt_id").alias("__known_salt_id"))
+        .agg(F.min("salt").alias("__known_salt"), F.collect_set("customer_token").alias("__tokens"))
+    )
+    joined = with_nonce.join(known, F.col(VAULT_SALT_ID) == F.col("__known_salt_id"), "left")
+    new_link = F.col("__tokens").isNull() | ~F.array_contains(F.col("__tokens"), F.col(token))
+    return joined.select(
+        *rows.columns,
+        F.coalesce(F.col("__known_salt"), fresh).alias("salt"),
+        new_link.alias(NEW_LINK),
+    )
+
+
+def append_salts(salted: DataFrame, token: str) -> None:
+    """Append the new (salt_id, customer_token) links of ``salted`` to the salt store (0600)."""
+    store = key_store.salt_store()
+    new_rows = salted.where(F.col(NEW_LINK)).select(
+        F.col(VAULT_SALT_ID).alias("salt_id"),
+        F.col(token).alias("customer_token"),
+        F.col("_key_version").cast("int").alias("key_version"),
         "salt",
     )
     _parquet_writer(new_rows).mode("append").parquet(str(store))
     for path in store.glob("*.parquet"):
         os.chmod(path, PRIVATE_FILE_MODE)
-    return source
 
 
 def protection_manifest(
@@ -240,7 +240,11 @@ def write_zone(
         )
     if zone == "protected":
         # the analysts' pipeline reads protected (layout.md); the job runs with umask 077, so
-        # open up exactly this zone: lake/ traversable, protected/ readable
+        # open up exactly this zone: lake/ traversable, protected/ readable. Only the written
+        # partition and the folders above it: earlier batches are shared already, and walking
+        # the whole zone per table grew with every batch kept
         ensure_dir(root.parent, TRAVERSE_DIR_MODE)
-        share_tree(root)
+        for folder in (root, target.parent):
+            os.chmod(folder, SHARED_DIR_MODE)
+        share_tree(target)
     return target

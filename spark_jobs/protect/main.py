@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 
 from classification.policy import NONE, load_policy
 from crmguard.batch_date import batch_date_arg
+from crmguard.progress import Progress
 from crmguard.stage_contracts import (
     PERSONAL_CLASSES,
     ProtectionClass,
@@ -88,7 +89,11 @@ def run(
     unknown = sorted(set(sources or []) - set(available))
     if unknown:
         raise io.ProtectInputError(f"no raw partition of {batch_date} for: {', '.join(unknown)}")
-    for source in [s for s in available if sources is None or s in sources]:
+    chosen = [s for s in available if sources is None or s in sources]
+    # row counts from the Parquet footers: no Spark job, and the progress line's total
+    raw_rows = {s: io.parquet_rows(io.layout().raw_partition(s, batch_date)) for s in chosen}
+    progress = Progress("protect", sum(raw_rows.values()), len(chosen))
+    for source in chosen:
         table_started = time.perf_counter()
         raw = io.read_raw(spark, source, batch_date)
         plan = transforms.plan_table(raw.columns, catalog["tables"].get(source, {}), policy)
@@ -109,12 +114,14 @@ def run(
                 source,
                 sorted(plan.vault_columns),
             )
-        rows = spark.read.parquet(str(io.layout().protected_partition(source, batch_date))).count()
+        rows = io.parquet_rows(io.layout().protected_partition(source, batch_date))
         summary["tables"].append(source)
-        summary["rows_in"] += raw.count()
+        summary["rows_in"] += raw_rows[source]
         summary["rows_protected"] += rows
         summary["dropped_columns"] += [f"{source}.{c}" for c in plan.dropped]
-        summary["table_s"][source] = round(time.perf_counter() - table_started, 2)
+        seconds = time.perf_counter() - table_started
+        summary["table_s"][source] = round(seconds, 2)
+        progress.item_done(source, raw_rows[source], seconds)
     summary["quarantined_keys"] = _write_quarantined_keys(spark, catalog, batch_date, meta)
     keys.unpersist()
     summary["elapsed_s"] = round(time.perf_counter() - started, 2)
@@ -168,7 +175,7 @@ def _write_quarantined_keys(spark: SparkSession, catalog: dict, batch_date: str,
     }
     manifest = io.protection_manifest(outcomes, "restricted", QUARANTINED_KEYS, batch_date, meta)
     write_protection_manifest(manifest, target / io.PROTECTION_JSON)
-    return spark.read.parquet(str(target)).count()
+    return io.parquet_rows(target)
 
 
 def _write_outputs(
@@ -190,7 +197,8 @@ def _write_outputs(
     Every token and mask is computed once: restricted (a superset of protected's tokens and
     masks, plus the clear C2 values protected generalises) is written first and protected is
     selected from the written Parquet. The vault recomputes only the customer key's token and
-    salt index from raw, which is cheaper than caching or writing a wide copy of every row.
+    salt index from raw, which is cheaper than caching or writing a wide copy of every row, and
+    joins the salt store once for both the store's append and the vault.
     """
     stage = time.perf_counter()
     wide = transforms.protect_wide(scrubbed, keys, plan)
@@ -206,22 +214,20 @@ def _write_outputs(
         return
     token = transforms.token_column_name(plan.customer_column)
     stage = time.perf_counter()
-    # recomputed for the salts and the vault jobs: measured cheaper than a DISK_ONLY cache
-    # one vault row per source row with a customer and at least one C1 value
+    # one vault row per source row with a customer and at least one C1 value; no distinct (a
+    # shuffle of every row): a customer on several rows of one table gets identical salt rows,
+    # which every reader and shred_customer treat as one
     rows = transforms.vault_input(raw, keys, plan).where(F.col(token).isNotNull())
-    # no distinct (a shuffle of every row): a customer on several rows of one table gets
-    # identical salt rows, which every reader and shred_customer treat as one
-    links = rows.select(
-        F.col(transforms.VAULT_SALT_ID).alias("salt_id"),
-        F.col(token).alias("customer_token"),
-        F.col(transforms.KEY_VERSION).alias("key_version"),
-    )
-    salts = io.ensure_salts(spark, links)
+    # not cached: the append prunes the plaintext away, and a MEMORY_ONLY cache of this frame
+    # measured no faster than computing it twice (recomputing gives the same salts: the store
+    # snapshot and the run nonce are fixed)
+    salted = io.attach_salts(spark, rows, token)
+    io.append_salts(salted, token)  # first: a vault entry is only written with its salt
     summary["stage_s"]["salts"] += time.perf_counter() - stage
     stage = time.perf_counter()
-    vault = transforms.vault_from_wide(salts.attach(rows), keys, plan, source, cipher)
+    vault = transforms.vault_from_wide(salted, keys, plan, source, cipher)
     target = io.write_zone(vault, "vault", source, batch_date, None, meta)
-    summary["vault_entries"] += spark.read.parquet(str(target)).count()
+    summary["vault_entries"] += io.parquet_rows(target)
     summary["stage_s"]["vault"] += time.perf_counter() - stage
 
 

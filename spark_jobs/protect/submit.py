@@ -30,6 +30,9 @@ def submit_conf() -> dict[str, str]:
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
         "spark.ui.enabled": "false",
+        # Spark's INFO lines (thousands per run) flood the task log the submit hook parses line
+        # by line; the job's own progress and summary are logged by Python, not log4j
+        "spark.log.level": "WARN",
     }
 
 

@@ -77,23 +77,38 @@ def test_retries_and_writer_pool(dagbag):
     assert protect._conn_id == "spark_default"
 
 
-def test_dbt_runs_in_cosmos_group_one_task_per_model(dagbag):
+def test_dbt_runs_as_one_build_with_a_task_per_model(dagbag):
+    """Cosmos' watcher mode: one `dbt build` (the producer) and a sensor task per model and per
+    model's tests, every one of them after the build (`dags test` runs tasks in no fixed
+    order: a sensor started before the build would wait for ever)."""
     dag = dagbag.dags["crm_governance"]
-    # ephemeral models render as EmptyOperator: nothing runs, nothing writes
-    dbt_tasks = [
-        t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_type != "EmptyOperator"
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    assert producer.task_type == "DbtProducerWatcherOperator"
+    assert producer.upstream_task_ids == {"dbt_prepare"}
+    assert producer.pool == "duckdb_writer"  # the build writes warehouse/crm.duckdb
+    assert [t.task_id for t in dbt_tasks if t.task_type == "DbtProducerWatcherOperator"] == [
+        producer.task_id
     ]
-    ids = {t.task_id for t in dbt_tasks}
     for model in ("customer_360", "marketing_audience", "marketing_message_log", "field_inventory"):
-        assert any(i.startswith(f"dbt.{model}") for i in ids), ids
-    assert {t.task_id: t.pool for t in dbt_tasks if t.pool != "duckdb_writer"} == {}
-    builds = [t for t in dbt_tasks if t.task_type == "DbtBuildLocalOperator"]
-    detached = [t for t in dbt_tasks if t.task_type == "DbtTestLocalOperator"]
-    assert len(builds) + len(detached) == len(dbt_tasks)
-    # tests spanning two models run as their own task once every parent is built
-    assert detached and all(len(t.upstream_task_ids & ids) >= 2 for t in detached)
-    first = [t for t in dbt_tasks if not (t.upstream_task_ids & ids)]
-    assert all("dbt_prepare" in t.upstream_task_ids for t in first)
+        assert dag.get_task(f"dbt.{model}.run").task_type == "DbtRunWatcherOperator"
+        assert dag.get_task(f"dbt.{model}.test").task_type == "DbtTestWatcherOperator"
+
+    def ancestors(task) -> set[str]:
+        found, todo = set(), list(task.upstream_list)
+        while todo:
+            up = todo.pop()
+            if up.task_id not in found:
+                found.add(up.task_id)
+                todo += up.upstream_list
+        return found
+
+    assert [
+        t.task_id for t in dbt_tasks if t is not producer and producer.task_id not in ancestors(t)
+    ] == []
+    roots = [t for t in dbt_tasks if producer.task_id in t.upstream_task_ids]
+    sensors = [t for t in roots if t.task_type.endswith("WatcherOperator")]
+    assert sensors and {str(t.trigger_rule) for t in sensors} == {"all_done"}
     assert dag.get_task("ingest").pool != "duckdb_writer"  # mapped tasks write Parquet only
 
 

@@ -90,6 +90,10 @@ def test_run_writes_three_zones_and_fails_closed(spark: SparkSession, batch_home
     # owner-only permissions outside protected
     for private in (lay.restricted, lay.vault):
         assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    # the analysts' zone is readable: the written partition, its files and the folders above
+    part = lay.protected_partition("customers", BATCH)
+    for path in (lay.protected, part.parent, part, *part.iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path
 
 
 def test_leak_scan_no_raw_c1_value_in_protected(spark: SparkSession, batch_home: Path) -> None:
