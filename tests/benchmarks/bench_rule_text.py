@@ -96,7 +96,7 @@ punctuation, so the fold's common stage runs on every row), {len(terms)} configu
 DuckDB {duckdb.__version__}, {threads} threads, load average {load:.1f} during the run, the fold
 as dbt compiles it.
 
-| content compared | seconds | messages with a claim |
+| content compared | seconds | messages holding a configured term (allowed phrases not removed) |
 |---|---|---|
 | as delivered | {raw_s:.2f} | {raw_found:,} |
 | lower(content), for scale | {lower_s:.2f} | — |
