@@ -73,3 +73,17 @@ def test_stages_are_disjoint_and_the_common_one_is_small() -> None:
     # outputs are never inputs: the two translates commute
     assert not set(common.target + rare.target) & set(common.source + rare.source)
     assert len(common.source) < 150 < len(rare.source)
+
+
+def test_look_alike_spellings_fold_back_to_the_configured_words() -> None:
+    """The generator's look-alike spellings (full-width, Kangxi radicals, compatibility
+    ideographs) differ from the configured words yet have the same comparison form."""
+    from crmguard.config import compliance_rules
+
+    p = compliance_rules().parameters
+    words = [*p.mkt_01.absolute_terms, *p.con_01.unfair_clauses, *p.mkt_03.promo_code_factors]
+    for word in words:
+        assert rule_text.fold(rule_text.look_alike(word)) == rule_text.fold(word), word
+    assert rule_text.look_alike("100%") == "１００％"
+    assert rule_text.look_alike("第一") == "第\u2f00"
+    assert sum(rule_text.look_alike(w) != w for w in words) >= 5
