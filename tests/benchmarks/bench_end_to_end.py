@@ -155,12 +155,12 @@ def duckdb_baseline(folder: Path, scratch: Path) -> float:
     for name, spec in manifest["files"].items():
         path = str(folder / name)
         if spec["format"] == "jsonl":
-            relation = f"read_json('{path}', format = 'newline_delimited')"
+            relation = f"read_json('{path}', format = 'newline_delimited', ignore_errors = true)"
         else:
             encoding = "latin-1" if spec["encoding"].lower() == "gb18030" else "utf-8"
             relation = (
                 f"read_csv('{path}', all_varchar = true, encoding = '{encoding}',"
-                " strict_mode = false, null_padding = true, ignore_errors = true)"
+                " strict_mode = false, ignore_errors = true)"
             )
         con.execute(f"copy (select * from {relation}) to '{scratch / name}.parquet'")
     seconds = time.perf_counter() - started
