@@ -31,6 +31,7 @@ CONFIG_LOADERS: dict[str, tuple[str, str]] = {
     "classification.yaml": ("classification.settings", "classification_settings"),
     "overrides.yaml": ("classification.catalog", "load_overrides"),
     "demo_data.yaml": ("crmguard.demo_data.profile", "demo_profile"),
+    "rights.yaml": ("crmguard.rights.policy", "rights_policy"),
 }
 # pyspark 4 runs on Java 17 or later
 MIN_JAVA = 17
