@@ -1,4 +1,4 @@
-"""Encoding decisions for landing bytes: strict UTF-8, mostly UTF-8, strict GB18030, a guess."""
+"""Encoding decisions for landing bytes, per line: strict, mostly one encoding, mixed, a guess."""
 
 from __future__ import annotations
 
@@ -9,24 +9,66 @@ from crmguard.ingest.formats import ingest_formats
 NAMES = ["客户", "张三", "王五", "李四", "赵六", "北京", "上海"]
 
 
-def decode(data: bytes) -> DecodedFile:
+def decode(data: bytes, chunk_bytes: int = 1 << 20) -> DecodedFile:
     return decode_file(
-        data, ingestion_policy().strict_encodings, ingest_formats().mostly_utf8_min_share
+        data, ingestion_policy().strict_encodings, ingest_formats().mostly_min_share, chunk_bytes
     )
 
 
 def test_utf8_with_a_gb18030_valid_bad_pair_is_not_decoded_as_gb18030() -> None:
-    # every byte of this file also decodes strictly as GB18030: only the share of valid UTF-8
-    # sequences keeps it from being read wholesale as GB18030 mojibake
-    good = "".join(f"C{i},{n}\n" for i, n in enumerate(NAMES)).encode("utf-8")
-    data = b"id,name\n" + good + b"C9,\xb0\xa1\n"
+    # every byte of this file also decodes strictly as GB18030: the per-line decision (lines
+    # valid UTF-8 are UTF-8, one GB18030-only line among many UTF-8 ones is damage) keeps it from
+    # being read wholesale as GB18030 mojibake
+    good = "".join(f"C{i},{n}\n" for i, n in enumerate(NAMES * 2)).encode("utf-8")
+    data = b"id,name\n" + good + b"C99,\xb0\xa1\n"
     data.decode("gb18030")  # precondition of the test
     decoded = decode(data)
     assert decoded.encoding == "utf-8"
-    assert decoded.decision.startswith("mostly-utf-8")
+    assert decoded.decision.startswith("mostly-utf-8 (1 of 15 non-ASCII lines not utf-8")
     assert all(n in decoded.text for n in NAMES)
-    assert decoded.undecodable_lines() == {len(NAMES) + 2: len(b"id,name\n" + good) + 3}
+    assert decoded.undecodable_lines() == {2 * len(NAMES) + 2: len(b"id,name\n" + good) + 4}
     assert "\ufffd" in decoded.text.splitlines()[-1]
+
+
+def test_half_gbk_half_utf8_is_decided_line_by_line() -> None:
+    rows = [f"C{i},{n},北京市朝阳区建国路{i}号院\n" for i, n in enumerate(NAMES * 3)]
+    gbk, utf8 = "".join(rows[:10]).encode("gbk"), "".join(rows[10:]).encode("utf-8")
+    decoded = decode(b"id,name,address\n" + gbk + utf8, chunk_bytes=256)
+    assert (decoded.encoding, decoded.decision) == (
+        "mixed",
+        "mixed: 11 lines utf-8, 10 lines gb18030",
+    )
+    assert decoded.text == "id,name,address\n" + "".join(rows)
+    assert decoded.undecodable == []
+
+
+def test_one_bad_byte_in_gb18030_text_condemns_only_its_line() -> None:
+    rows = [
+        f"C{i},{n},北京市朝阳区建国路{i}号院\n".encode("gb18030") for i, n in enumerate(NAMES * 4)
+    ]
+    rows[9] = rows[9].replace(b",", b",\x80\xff", 1)
+    decoded = decode(b"id,name,address\n" + b"".join(rows))
+    assert decoded.encoding == "gb18030"
+    assert decoded.decision.startswith("mostly-gb18030 (1 of 28 non-ASCII lines")
+    assert list(decoded.undecodable_lines()) == [11]
+    lines = decoded.text.splitlines()
+    assert [line for i, line in enumerate(lines[1:]) if i != 9] == [
+        r.decode("gb18030").rstrip("\n") for i, r in enumerate(rows) if i != 9
+    ]
+
+
+def test_a_line_of_neither_encoding_in_a_mixed_file_is_the_only_one_reported() -> None:
+    rows = [f"C{i},{n}\n" for i, n in enumerate(NAMES * 2)]
+    head = "".join(rows[:7]).encode("gbk")
+    bad = b"C7,\xff\xfe\n"
+    tail = "".join(rows[8:]).encode("utf-8")
+    decoded = decode(b"id,name\n" + head + bad + tail)
+    assert decoded.decision == (
+        "mixed: 6 lines utf-8, 7 lines gb18030, 1 line undecodable (quarantined)"
+    )
+    assert decoded.undecodable_lines() == {9: len(b"id,name\n" + head) + 3}
+    assert decoded.text.splitlines()[1:8] == [r.rstrip("\n") for r in rows[:7]]
+    assert decoded.text.splitlines()[9:] == [r.rstrip("\n") for r in rows[8:]]
 
 
 def test_gbk_text_is_strict_gb18030() -> None:
