@@ -88,46 +88,71 @@ def _line_starts(text_or_codes: np.ndarray, newline: int) -> np.ndarray:
     return starts if text_or_codes.size else starts[:0]
 
 
+def _utf8_undecodable_lines(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per line, whether it is not valid UTF-8: a vectorised validator (Python's decoder with
+    an error handler calls back for every error run, millions in a GB18030 chunk)."""
+    b = np.append(a, np.uint8(_LF))  # a sentinel ends a sequence truncated by the chunk end
+    cont = (b & 0xC0) == 0x80
+    need = np.zeros(b.size, dtype=np.int8)  # continuation bytes a lead byte announces
+    need[(b >= 0xC2) & (b <= 0xDF)] = 1
+    need[(b & 0xF0) == 0xE0] = 2
+    need[(b >= 0xF0) & (b <= 0xF4)] = 3
+    bad = (b >= 0x80) & ~cont & (need == 0)  # C0, C1, F5-FF
+    # a continuation byte is expected right after its lead, through continuation bytes only
+    # (never across a line end), and must be exactly where expected
+    expected = np.zeros(b.size, dtype=bool)
+    expected[1:] |= need[:-1] >= 1
+    expected[2:] |= (need[:-2] >= 2) & cont[1:-1]
+    expected[3:] |= (need[:-3] >= 3) & cont[1:-2] & cont[2:-1]
+    bad |= cont != expected
+    # second bytes: no overlong three- and four-byte forms, no surrogates, nothing past U+10FFFF
+    nxt = np.append(b[1:], np.uint8(0))
+    bad |= ((b == 0xE0) & (nxt < 0xA0)) | ((b == 0xED) & (nxt > 0x9F))
+    bad |= ((b == 0xF0) & (nxt < 0x90)) | ((b == 0xF4) & (nxt > 0x8F))
+    bad[-2] |= bad[-1]
+    return np.maximum.reduceat(bad[:-1].view(np.uint8), starts).astype(bool)
+
+
 def _undecodable_lines(raw: bytes, enc: str) -> np.ndarray:
     """Per line of ``raw`` (LF-terminated), whether it fails to decode strictly under ``enc``.
 
-    One C decode of the whole chunk with surrogateescape, then vectorised: the decoded text as
-    UTF-32 code points, a lone surrogate marks an undecodable byte, reduced per line. Neither
-    decoder ever swallows a LF in an error (LF is no UTF-8 continuation and no GB18030 trail),
-    so decoded and delivered lines correspond one to one.
+    UTF-8 by a vectorised validator; another encoding by one C decode of the whole chunk with
+    surrogateescape, then vectorised: the decoded text as UTF-32 code points, a lone surrogate
+    marks an undecodable byte, reduced per line. The decoder never swallows a LF in an error (LF
+    is no GB18030 trail byte), so decoded and delivered lines correspond one to one.
     """
-    n = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    a = np.frombuffer(raw, dtype=np.uint8)
+    starts = _line_starts(a, _LF)
+    utf8 = codecs.lookup(enc).name == "utf-8"
     try:
-        _check_utf8(raw) if codecs.lookup(enc).name == "utf-8" else raw.decode(enc)
-        return np.zeros(n, dtype=bool)
+        _check_utf8(raw) if utf8 else raw.decode(enc)
+        return np.zeros(starts.size, dtype=bool)
     except UnicodeDecodeError:
         pass
+    if utf8:
+        return _utf8_undecodable_lines(a, starts)
     text = raw.decode(enc, errors="surrogateescape")
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts = _line_starts(cp, _LF)
-    if starts.size != n:  # pragma: no cover - a decoder that merged lines: all suspect
-        return np.ones(n, dtype=bool)
+    cp_starts = _line_starts(cp, _LF)
+    if cp_starts.size != starts.size:  # pragma: no cover - a decoder that merged lines
+        return np.ones(starts.size, dtype=bool)
     surrogate = ((cp >= 0xDC80) & (cp <= 0xDCFF)).view(np.uint8)
-    return np.maximum.reduceat(surrogate, starts).astype(bool)
+    return np.maximum.reduceat(surrogate, cp_starts).astype(bool)
 
 
-def _classify_lines(raw: bytes, encodings: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(non-ASCII bytes, class) per line of ``raw``: class is the index of the first encoding the
-    line decodes strictly under, ``len(encodings)`` when none (ASCII lines get class 0)."""
+def _classify_lines(raw: bytes, encodings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(non-ASCII bytes, class, fits) per line of ``raw``: class is the index of the first
+    encoding the line decodes strictly under, ``len(encodings)`` when none (ASCII lines get
+    class 0); ``fits[i]`` says which lines decode under encoding ``i`` at all."""
     a = np.frombuffer(raw, dtype=np.uint8)
     starts = _line_starts(a, _LF)
     high = np.add.reduceat(a > 127, starts, dtype=np.int64) if a.size else np.zeros(0, np.int64)
-    non_ascii = high > 0
-    cls = np.full(starts.size, len(encodings), dtype=np.int64)
-    cls[~non_ascii] = 0
-    open_ = non_ascii.copy()
-    for i, enc in enumerate(encodings):  # a loop over the configured encodings, not lines
-        if not open_.any():
-            break
-        fits = open_ & ~_undecodable_lines(raw, enc)
-        cls[fits] = i
-        open_ &= ~fits
-    return high, cls
+    # a loop over the configured encodings, not lines: one whole-chunk pass each
+    fits = np.array([~_undecodable_lines(raw, enc) for enc in encodings]).reshape(
+        len(encodings), starts.size
+    )
+    cls = np.where(fits.any(axis=0), fits.argmax(axis=0), len(encodings))
+    return high, cls, fits
 
 
 def decide_encoding(
@@ -150,11 +175,13 @@ def decide_encoding(
     encodings = [codecs.lookup(e).name for e in strict_encodings]
     counts = np.zeros(len(encodings) + 1, dtype=np.int64)  # non-ASCII lines per class
     high_bytes = np.zeros(len(encodings) + 1, dtype=np.int64)  # their non-ASCII bytes
+    decodes = np.zeros(len(encodings), dtype=np.int64)  # non-ASCII lines each encoding decodes
     with open_file() as fh:
         fh.seek(skip)
         for _, chunk in _raw_chunks(fh, chunk_bytes):
-            high, cls = _classify_lines(chunk, encodings)
+            high, cls, fits = _classify_lines(chunk, encodings)
             counts += np.bincount(cls[high > 0], minlength=counts.size)
+            decodes += np.count_nonzero(fits & (high > 0), axis=1)
             high_bytes += np.bincount(cls, weights=high, minlength=counts.size).astype(np.int64)
     undecodable = int(counts[-1])
     total = int(counts.sum())
@@ -175,20 +202,20 @@ def decide_encoding(
     if high_bytes[:-1].sum() < mostly_min_share * high_bytes.sum():
         return _guess(open_file)
     for i, enc in enumerate(encodings):
-        share = counts[i] / decodable
-        if counts[i] == decodable and undecodable == 0:
+        if counts[i] < mostly_min_share * decodable:
+            continue
+        # nearly all lines are of this encoding: the whole file is read as it (a line that
+        # also decodes as an earlier encoding is one by chance); a few lines of another
+        # encoding among them are damaged lines far more often than a second exporter (GB18030
+        # accepts most byte pairs): each is quarantined with its delivered bytes
+        if decodes[i] == total:
             return EncodingDecision(enc, f"strict-{enc}", False)
-        if share >= mostly_min_share:
-            # a few lines of another encoding among lines of this one are damaged lines of
-            # this one far more often than a second exporter (GB18030 accepts most byte pairs):
-            # each is quarantined with its delivered bytes, never loaded as mojibake
-            others = decodable - int(counts[i])
-            return EncodingDecision(
-                enc,
-                f"mostly-{enc} ({undecodable + others} of {total} non-ASCII lines not {enc}; "
-                "records holding them quarantined)",
-                False,
-            )
+        return EncodingDecision(
+            enc,
+            f"mostly-{enc} ({total - int(decodes[i])} of {total} non-ASCII lines not {enc}; "
+            "records holding them quarantined)",
+            False,
+        )
     parts = [_lines(int(c), e) for e, c in zip(encodings, counts, strict=False) if c]
     if undecodable:
         parts.append(_lines(undecodable, "undecodable (quarantined)"))
@@ -326,7 +353,7 @@ def _transcode_lines(raw: bytes, encodings: list[str], base: int) -> tuple[bytes
         return raw, []
     a = np.frombuffer(raw, dtype=np.uint8)
     starts = _line_starts(a, _LF)
-    high, cls = _classify_lines(raw, encodings)
+    high, cls, _ = _classify_lines(raw, encodings)
     non_ascii = high > 0
     cls = np.where(cls == len(encodings), 0, cls)
     # ASCII lines take the class of the line before (forward fill), never splitting a run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from crmguard.config import ingestion_policy
 from crmguard.ingest.decode import DecodedFile, decode_file
 from crmguard.ingest.formats import ingest_formats
@@ -40,6 +42,17 @@ def test_half_gbk_half_utf8_is_decided_line_by_line() -> None:
     )
     assert decoded.text == "id,name,address\n" + "".join(rows)
     assert decoded.undecodable == []
+
+
+def test_gb18030_lines_that_are_valid_utf8_by_chance_stay_gb18030() -> None:
+    # "卢鲁" in GB18030 (C2 AC C2 B3) is the valid UTF-8 "¬³": among many GB18030 lines such a
+    # line is GB18030 text, not a second exporter's
+    chance = "卢鲁".encode("gb18030")
+    chance.decode("utf-8")  # precondition of the test
+    rows = [f"C{i},{n},北京市朝阳区{i}号\n" for i, n in enumerate(NAMES * 3)] + ["C99,卢鲁\n"]
+    decoded = decode(b"id,name,address\n" + "".join(rows).encode("gb18030"))
+    assert (decoded.encoding, decoded.decision) == ("gb18030", "strict-gb18030")
+    assert decoded.text == "id,name,address\n" + "".join(rows)
 
 
 def test_one_bad_byte_in_gb18030_text_condemns_only_its_line() -> None:
@@ -106,3 +119,44 @@ def test_each_undecodable_run_is_located_by_line_and_byte_offset() -> None:
     assert decoded.decision.startswith("utf-8 by BOM")
     before_second = 3 + len(head + first + middle)
     assert decoded.undecodable_lines() == {3: 3 + len(head) + 3, 5: before_second + 5}
+
+
+def test_line_classes_agree_with_python_strict_decoders() -> None:
+    # random lines built from UTF-8, GB18030 and junk fragments, cut anywhere: the vectorised
+    # per-line decision must match decoding each line on its own
+    from crmguard.ingest.decode import _classify_lines
+
+    rng = random.Random(19)
+    pieces = [
+        "张三".encode(),
+        "张三".encode("gb18030"),
+        "😀".encode(),
+        "é".encode(),
+        b"\xe0\x80\x80",  # overlong
+        b"\xed\xa0\x80",  # surrogate
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"\x81\x30\x81\x30",  # GB18030 four-byte
+        b"\x80",
+        b"\xff",
+        b"\xc0\xaf",
+        b"a,",
+    ]
+    lines = [b"a\xe5\n", b"\x80a\n"]  # a sequence cut by a line end does not run on
+    for _ in range(3000):
+        line = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        cut = rng.randint(0, len(line))
+        lines.append(line[:cut] + line[cut + rng.randint(0, 1) :] + b"\n")
+    raw = b"".join(lines)
+    high, cls, _ = _classify_lines(raw, ["utf-8", "gb18030"])
+
+    def expected(line: bytes) -> int:
+        for i, enc in enumerate(["utf-8", "gb18030"]):
+            try:
+                line.decode(enc)
+                return i
+            except UnicodeDecodeError:
+                pass
+        return 2
+
+    assert cls.tolist() == [expected(line) for line in lines]
+    assert high.tolist() == [sum(b > 127 for b in line) for line in lines]
