@@ -316,6 +316,7 @@ def test_a_line_of_neither_encoding_in_a_mixed_file_is_quarantined_alone(
     assert [r["channel"] for r in raw] == names[:14] + names[15:]
     (q,) = quarantine
     assert (q["line"], q["kind"]) == (16, "undecodable_bytes")
+    assert "undecodable bytes (utf-8 or gb18030)" in q["reason"]
     assert base64.b64decode(q["raw_bytes_b64"]) == lines[14]
 
 
