@@ -27,7 +27,6 @@ from charset_normalizer import from_bytes
 
 # a run of undecodable bytes (lone surrogates under surrogateescape) or of NUL characters
 _BAD_RUN = re.compile("[\udc80-\udcff]+|\x00+")
-_SURROGATE = re.compile("[\udc80-\udcff]+")
 _GUESS_SAMPLE_BYTES = 4 << 20
 _LF, _CR = 10, 13
 
@@ -75,10 +74,6 @@ def _raw_chunks(fh: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
         yield offset, data[: cut + 1]
         offset += cut + 1
         pending = data[cut + 1 :]
-
-
-def _non_ascii(data: bytes) -> int:
-    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) > 127))
 
 
 def _line_starts(text_or_codes: np.ndarray, newline: int) -> np.ndarray:
