@@ -112,9 +112,8 @@ def _ingest_accepted_file(landing_root: str, batch_date: str, file: str) -> dict
             decision = decide_encoding(
                 opener,
                 policy.strict_encodings,
-                formats.mostly_utf8_min_share,
+                formats.mostly_min_share,
                 chunk_bytes,
-                formats.mixed_utf8_min_share,
             )
             prepared = scan(decision)
         log.info(

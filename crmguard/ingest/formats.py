@@ -26,8 +26,7 @@ class IngestEngine(Strict):
 class IngestFormats(Strict):
     version: int
     csv: CsvDialect
-    mostly_utf8_min_share: float = Field(gt=0, le=1)
-    mixed_utf8_min_share: float = Field(gt=0, le=1)
+    mostly_min_share: float = Field(gt=0, le=1)
     boolean_true: list[str]
     boolean_false: list[str]
     decimal_precision: int = Field(gt=0, le=38)

@@ -478,7 +478,8 @@ def prepare(
         dialect.delimiter,
         dialect.escape,
         max_record_lines,
-        decision.encoding,
+        # a mixed file's undecodable lines decode under none of its line encodings
+        " or ".join(decision.line_encodings) or decision.encoding,
         max_line_bytes,
     )
     return scanner.feed(chunks)

@@ -295,15 +295,29 @@ def test_half_gbk_half_utf8_file_is_decided_line_by_line(crmguard_home: Path) ->
     data = CONSENTS.encode() + b"\n" + b"\n".join(lines) + b"\n"
     land(crmguard_home, "consents.csv", data)
     result = ingest(crmguard_home, "consents.csv")
-    assert result["encoding_decision"].startswith("mixed")
+    assert result["encoding_decision"] == "mixed: 20 lines utf-8, 20 lines gb18030"
     raw, quarantine = accounted(result, "consents", 40)
-    assert [r["channel"] for r in raw] == names[20:]  # never GB18030 mojibake
-    assert [q["line"] for q in quarantine] == list(range(2, 22))
-    assert {q["kind"] for q in quarantine} == {"undecodable_bytes"}
-    # nothing lost: each GBK line is in the quarantine as delivered
-    assert [base64.b64decode(q["raw_bytes_b64"]).decode("gbk") for q in quarantine] == [
-        line.decode("gbk") for line in lines[:20]
-    ]
+    # each line read in the encoding it decodes under: nothing lost, never GB18030 mojibake
+    assert [r["channel"] for r in raw] == names
+    assert quarantine == []
+
+
+def test_a_line_of_neither_encoding_in_a_mixed_file_is_quarantined_alone(
+    crmguard_home: Path,
+) -> None:
+    names = [f"{'张王李赵'[i % 4]}{'伟芳娜敏静'[i % 5]}{i}号客户" for i in range(20)]
+    lines = [f"K{i},C{i},{n}".encode("gbk" if i < 10 else "utf-8") for i, n in enumerate(names)]
+    lines[14] = b"K14,C14,\xff\xfe" + lines[14][8:]
+    data = CONSENTS.encode() + b"\n" + b"\n".join(lines) + b"\n"
+    land(crmguard_home, "consents.csv", data)
+    result = ingest(crmguard_home, "consents.csv")
+    assert result["encoding_decision"].startswith("mixed: 9 lines utf-8, 10 lines gb18030")
+    raw, quarantine = accounted(result, "consents", 20)
+    assert [r["channel"] for r in raw] == names[:14] + names[15:]
+    (q,) = quarantine
+    assert (q["line"], q["kind"]) == (16, "undecodable_bytes")
+    assert "undecodable bytes (utf-8 or gb18030)" in q["reason"]
+    assert base64.b64decode(q["raw_bytes_b64"]) == lines[14]
 
 
 def test_an_engine_failure_is_a_clear_error_for_that_file(
