@@ -44,9 +44,11 @@ _MAGIC = {
 }
 # How much of a file is sniffed, and the share of control bytes (NUL and C0 controls other than
 # tab, LF, CR, ESC) above which it is binary. Text exports have none; random bytes have about
-# 10 %, UTF-16 about 50 % NULs. A few NULs inside one record stay a record-level problem.
+# 10 %, UTF-16 about 50 % NULs. A few NULs inside one record stay a record-level problem (the
+# record is quarantined with its bytes), also in a file so short that they exceed the share.
 SNIFF_BYTES = 65_536
 BINARY_CONTROL_SHARE = 0.01
+BINARY_CONTROL_MIN = 16
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13, 27))
 
 
@@ -140,7 +142,7 @@ def sniff_binary(head: bytes) -> str | None:
         return None
     nul = head.count(0)
     control = sum(head.count(b) for b in _CONTROL)
-    if control / len(head) > BINARY_CONTROL_SHARE:
+    if control >= BINARY_CONTROL_MIN and control / len(head) > BINARY_CONTROL_SHARE:
         return (
             f"binary content: {control} control bytes ({nul} NUL) in its first {len(head)} "
             f"bytes ({control / len(head):.1%} > {BINARY_CONTROL_SHARE:.0%})"
