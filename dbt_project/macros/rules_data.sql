@@ -111,3 +111,20 @@
     {%- endif -%}
     {{ return(candidates) }}
 {%- endmacro %}
+
+{# The rows (column_name, entity) of customers_column_outputs() as a union of literals, or an
+   empty typed relation when the batch has no such column (CONS-03 and DATA-05 join it to their
+   entity lists). #}
+{% macro column_entity_rows(candidates) -%}
+{%- for candidate in candidates %}
+    select
+        cast('{{ candidate.column }}' as {{ dbt.type_string() }}) as column_name,
+        cast('{{ candidate.entity }}' as {{ dbt.type_string() }}) as entity
+    {{ 'union all' if not loop.last }}
+{%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(null as {{ dbt.type_string() }}) as entity
+    where 1 = 0
+{%- endfor %}
+{%- endmacro %}

@@ -15,6 +15,7 @@ from lake_fixture import BATCH_DATE, build_lake, drift_lake
 from classification.catalog import record_history
 from crmguard.classification_drift import record_drift
 from crmguard.report.build import build_report
+from crmguard.stage_contracts import Catalog
 
 PREVIOUS = "2026-03-14"
 
@@ -35,7 +36,7 @@ def _record_catalog(home: Path, batch_date: str) -> None:
     for columns in doc["tables"].values():
         for entry in columns.values():
             entry.update(match_ratio=None, source="fixture", new=False)
-    record_history(doc)
+    record_history(Catalog.model_validate(doc))
 
 
 @pytest.fixture

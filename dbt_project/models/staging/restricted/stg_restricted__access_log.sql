@@ -1,26 +1,20 @@
 {# The verified access log as of this build (crmguard.rights.access_review writes it before every
-   build): one row per entry; tokens, purposes and approver names only, no customer value. #}
-with source as (
-    select * from {{ source('restricted', 'access_log') }}
-    where {{ batch_partition_filter() }}
-),
+   build): one row per entry; tokens, purposes and approver names only, no customer value.
+   `expects`: what access_review reads (macros/stage_source.sql). #}
+{{ config(meta={'expects': [
+    'seq bigint',
+    'accessed_at timestamptz',
+    'event text',
+    'actor text',
+    'purpose text',
+    'customer_token text',
+    'request_id text',
+    'c1_clear boolean',
+    'basis text',
+    'approvers text',
+    'approver_roles text',
+    'dual_approved boolean',
+    'chain_ok boolean',
+]}) }}
 
-renamed as (
-    select
-        seq,
-        accessed_at,
-        event,
-        actor,
-        purpose,
-        customer_token,
-        request_id,
-        c1_clear,
-        basis,
-        approvers,
-        approver_roles,
-        dual_approved,
-        chain_ok
-    from source
-)
-
-select * from renamed
+{{ stage_source('restricted', 'access_log') }}

@@ -47,17 +47,7 @@ non_personal_entities as (
 ),
 
 column_entities as (
-{%- for candidate in candidates %}
-    select
-        cast('{{ candidate.column }}' as {{ dbt.type_string() }}) as column_name,
-        cast('{{ candidate.entity }}' as {{ dbt.type_string() }}) as entity
-    {{ 'union all' if not loop.last }}
-{%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as column_name,
-        cast(null as {{ dbt.type_string() }}) as entity
-    where 1 = 0
-{%- endfor %}
+    {{ column_entity_rows(candidates) }}
 ),
 
 personal_columns as (
@@ -82,12 +72,15 @@ remaining_values as (
         personal_columns.column_name
     from deleted_customers
     cross join personal_columns
-    where case personal_columns.column_name
+    where
+    {%- if candidates %} case personal_columns.column_name
         {%- for candidate in candidates %}
         when '{{ candidate.column }}' then {{ is_present('cast(deleted_customers.' ~ candidate.output ~ ' as ' ~ dbt.type_string() ~ ')') }}
         {%- endfor %}
         else false
     end
+    {%- else %} false {#- no candidate column: `case ... else false end` alone is not SQL #}
+    {%- endif %}
 ),
 
 remaining_columns as (

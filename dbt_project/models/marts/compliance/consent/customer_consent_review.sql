@@ -31,17 +31,7 @@ sensitive_entities as (
 ),
 
 column_entities as (
-{%- for candidate in candidates %}
-    select
-        cast('{{ candidate.column }}' as {{ dbt.type_string() }}) as column_name,
-        cast('{{ candidate.entity }}' as {{ dbt.type_string() }}) as entity
-    {{ 'union all' if not loop.last }}
-{%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as column_name,
-        cast(null as {{ dbt.type_string() }}) as entity
-    where 1 = 0
-{%- endfor %}
+    {{ column_entity_rows(candidates) }}
 ),
 
 sensitive_columns as (
