@@ -37,26 +37,44 @@ def event_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def spark(event_log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """The one local SparkSession of the test run (shuffle partitions 1), stopped at the end."""
+def _spark_dirs(event_log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return {"event_log_dir": event_log_dir, "scratch_dir": tmp_path_factory.mktemp("spark-scratch")}
+
+
+def _alive(session) -> bool:
+    try:
+        return not session.sparkContext._jsc.sc().isStopped()
+    except Exception:  # the context (or its gateway) is gone
+        return False
+
+
+_SESSION: list = []
+
+
+@pytest.fixture
+def spark(_spark_dirs: dict) -> Iterator:
+    """The one local SparkSession of the test run (shuffle partitions 1), built on first use and
+    again only if code under test stopped it (the CLI entry points stop the session they get)."""
     from pyspark.sql import SparkSession
 
     from spark_jobs.session import build_session
 
-    # a session left by another package's tests (GX's Spark suites) would be returned by
-    # getOrCreate without this fixture's settings (event log, scratch dir): stop it first
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    session = build_session(
-        "crmguard-tests",
-        master="local[2]",
-        shuffle_partitions=1,
-        event_log_dir=event_log_dir,
-        scratch_dir=tmp_path_factory.mktemp("spark-scratch"),
-    )
-    yield session
-    session.stop()
+    if not _SESSION or not _alive(_SESSION[0]):
+        # a session left by another package's tests (GX's Spark suites) would be returned by
+        # getOrCreate without this fixture's settings (event log, scratch dir): stop it first
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()
+        _SESSION[:] = [
+            build_session("crmguard-tests", master="local[2]", shuffle_partitions=1, **_spark_dirs)
+        ]
+    yield _SESSION[0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for spark_session in _SESSION:
+        if _alive(spark_session):
+            spark_session.stop()
 
 
 # tier markers by the folder or file a test lives in (what it runs), beside the fixture rule below

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -74,15 +73,6 @@ def test_duckdb_rule_text_equals_the_python_fold_for_every_bmp_character(
     assert _mismatches(got, want)[:20] == []
     # the guard does not hide the rare stage: a Kangxi radical and a compatibility ideograph
     assert got[0x2F00] == "一" and got[0xF967] == "不" and got[0xFF21] == "a"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator:
-    from spark_jobs.session import build_session
-
-    session = build_session("crmguard-rule-text", master="local[1]", shuffle_partitions=1)
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark
