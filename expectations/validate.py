@@ -160,7 +160,8 @@ def _validate_vault(runner: _Runner, catalog: Catalog, batch_date: str) -> None:
     for source, (folder, columns) in checks.items():
         files = sorted(str(p) for p in folder.glob("*.parquet"))
         wanted = sorted({vc.column for vc in columns})
-        frame = pq.ParquetDataset(files).read(columns=wanted).to_pandas()
+        # the files, not the folder: the `batch_date=` folder name is no column of the data
+        frame = pq.ParquetDataset(files, partitioning=None).read(columns=wanted).to_pandas()
         runner(protected_vault.build_suite(source, columns, masks), frame)
 
 
